@@ -1,0 +1,180 @@
+"""Reverse-mode differentiation: topological order, the chain-rule loop, and grad().
+
+Nothing here recurses, so a graph a million nodes deep needs no recursion limit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from .mode import AnomalyError, creation_sites, is_anomaly_enabled
+from .ops import Op
+from .value import Constant, Value
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node ``root`` depends on, each after all of its operands (root last).
+
+    An iterative depth-first search: a node is appended once all its operands
+    are, which a DAG guarantees for every operand already expanded.
+    """
+    order: list[Value] = []
+    expanded: set[Value] = set()
+    stack: list = [root]
+    push, pop = stack.append, stack.pop
+    while stack:
+        node = pop()
+        if node.__class__ is _Done:
+            order.append(node.node)
+            continue
+        if node in expanded:
+            continue
+        expanded.add(node)
+        rule = node._rule
+        if rule is None:
+            order.append(node)
+            continue
+        push(_Done(node))
+        if rule.arity == 2:
+            if node._b not in expanded:
+                push(node._b)
+            if node._a not in expanded:
+                push(node._a)
+        elif rule.arity == 1:
+            if node._a not in expanded:
+                push(node._a)
+        else:
+            for p in reversed(node._a):
+                if p not in expanded:
+                    push(p)
+    return order
+
+
+class _Done:
+    """Stack marker: every operand of ``node`` has been placed."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: Value) -> None:
+        self.node = node
+
+
+def backward(root: Value) -> None:
+    """Seed ``root.grad`` with 1 and push gradients to every node it depends on.
+
+    Leaves accumulate (two calls give exactly twice the gradient); interior nodes
+    are reset first, so they hold what this pass gave them.
+    """
+    order = topological_order(root)
+    for node in order:
+        if node._rule is not None:
+            node.grad = 0.0
+    root.grad += 1.0
+    anomaly = is_anomaly_enabled()
+    for node in reversed(order):
+        rule = node._rule
+        if rule is None:
+            continue
+        g = node.grad
+        try:
+            arity = rule.arity
+            if arity == 2:
+                a, b = node._a, node._b
+                ga, gb = rule.vjp(g, a.data, b.data, node.data)
+                a.grad += ga
+                b.grad += gb
+                if anomaly:
+                    _check_grads(node, (ga, gb))
+            elif arity == 1:
+                a = node._a
+                ga = rule.vjp(g, a.data, node.data)
+                a.grad += ga
+                if anomaly:
+                    _check_grads(node, (ga,))
+            else:
+                operands = node._a
+                gs = rule.vjp(g, [p.data for p in operands], node.data)
+                for p, gp in zip(operands, gs):
+                    p.grad += gp
+                if anomaly:
+                    _check_grads(node, gs)
+        except (ArithmeticError, ValueError) as err:
+            if isinstance(err, AnomalyError):
+                raise
+            raise _backward_error(err, node) from None
+
+
+def _operands(node: Value) -> tuple:
+    return node.parents
+
+
+def _backward_error(err: Exception, node: Value) -> Exception:
+    shown = ", ".join(repr(p.data) for p in _operands(node))
+    return type(err)(f"backward of '{node.op}' at ({shown}): {err}")
+
+
+def _check_grads(node: Value, grads) -> None:
+    for gp in grads:
+        if not math.isfinite(float(gp)):
+            shown = ", ".join(repr(p.data) for p in _operands(node))
+            site = creation_sites().get(node, "<created outside detect_anomaly>")
+            raise AnomalyError(
+                f"detect_anomaly: backward of '{node.op}' gave gradient {float(gp)!r} "
+                f"for inputs ({shown}), node created at {site}"
+            )
+
+
+def grad(
+    output: Value, inputs: Sequence[Value], create_graph: bool = False
+) -> list[Value]:
+    """d output / d input for each input, leaving every ``.grad`` untouched.
+
+    With ``create_graph=True`` the backward pass runs the same rules on Values,
+    so each result has a graph of its own and can be differentiated again.
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"grad: output must be a Value, got {output!r}")
+    inputs = list(inputs) if not isinstance(inputs, Value) else [inputs]
+    for x in inputs:
+        if not isinstance(x, Value):
+            raise TypeError(f"grad: every input must be a Value, got {x!r}")
+    grads = _gradients(output, create_graph)
+    result = []
+    for x in inputs:
+        g = grads.get(x, 0.0)
+        result.append(g if isinstance(g, Value) else Value(float(g)))
+    return result
+
+
+def _gradients(output: Value, create_graph: bool) -> dict:
+    """Gradients of ``output`` for every node, as floats or (create_graph) Values."""
+    anomaly = is_anomaly_enabled()
+    grads: dict = {output: Constant(1.0) if create_graph else 1.0}
+    for node in reversed(topological_order(output)):
+        rule: Op | None = node._rule
+        if rule is None or node not in grads:
+            continue
+        g = grads[node]
+        operands = node.parents
+        try:
+            if create_graph:
+                out, args = node, operands
+            else:
+                out, args = node.data, tuple(p.data for p in operands)
+            if rule.arity == 2:
+                gs = rule.vjp(g, args[0], args[1], out)
+            elif rule.arity == 1:
+                gs = (rule.vjp(g, args[0], out),)
+            else:
+                gs = rule.vjp(g, list(args), out)
+        except (ArithmeticError, ValueError) as err:
+            raise _backward_error(err, node) from None
+        if anomaly:
+            _check_grads(node, gs)
+        for p, gp in zip(operands, gs):
+            if p in grads:
+                grads[p] = grads[p] + gp
+            else:
+                grads[p] = gp
+    return grads

@@ -1,0 +1,81 @@
+"""Per-thread switches: gradient recording (``no_grad``) and anomaly detection.
+
+The engine checks these on every node it creates, so the common case (recording
+on, anomaly detection off, in every thread) must cost one list lookup.
+``FLAGS[0]`` counts threads inside ``no_grad``; ``FLAGS[1]`` counts threads
+inside ``detect_anomaly``. Only when a count is non-zero does the engine ask the
+thread-local state what applies to the current thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+
+FLAGS = [0, 0]
+
+
+class AnomalyError(ValueError):
+    """A NaN or inf appeared while ``detect_anomaly()`` was on."""
+
+
+_lock = threading.Lock()
+_local = threading.local()
+
+
+def _depths() -> list[int]:
+    try:
+        return _local.depths
+    except AttributeError:
+        _local.depths = [0, 0]
+        _local.sites = {}
+        return _local.depths
+
+
+def is_grad_enabled() -> bool:
+    """True unless the current thread is inside ``no_grad()``."""
+    return not FLAGS[0] or _depths()[0] == 0
+
+
+def is_anomaly_enabled() -> bool:
+    """True if the current thread is inside ``detect_anomaly()``."""
+    return bool(FLAGS[1]) and _depths()[1] > 0
+
+
+def creation_sites() -> dict:
+    """The current thread's node -> "file:line" map kept while anomaly mode is on."""
+    _depths()
+    return _local.sites
+
+
+@contextlib.contextmanager
+def _counted(slot: int) -> Iterator[None]:
+    depths = _depths()
+    if depths[slot] == 0:
+        with _lock:
+            FLAGS[slot] += 1
+    depths[slot] += 1
+    try:
+        yield
+    finally:
+        depths[slot] -= 1
+        if depths[slot] == 0:
+            with _lock:
+                FLAGS[slot] -= 1
+            if slot == 1:
+                _local.sites.clear()
+
+
+def no_grad() -> contextlib.AbstractContextManager[None]:
+    """Compute values without recording the graph (inference, optimiser updates)."""
+    return _counted(0)
+
+
+def detect_anomaly() -> contextlib.AbstractContextManager[None]:
+    """Raise at the first NaN or inf, naming the op and where its node was created.
+
+    Node creation sites are remembered only inside the block, and forgotten when
+    the outermost block exits.
+    """
+    return _counted(1)

@@ -1,0 +1,244 @@
+"""The one table of operations: each op's forward and its derivative rule, side by side.
+
+Every rule is a vector-Jacobian product: it maps the gradient ``g`` arriving at
+an op's output to the gradients of its inputs. Rules are written only with
+arithmetic, comparisons and the dispatching helpers below, so the same rule runs
+on floats (fast first-order backprop) and on Values (``grad(create_graph=True)``,
+where the backward pass is itself recorded and can be differentiated again).
+
+Signatures, by arity:
+  unary   forward(x) -> float        vjp(g, x, out) -> gx
+  binary  forward(a, b) -> float     vjp(g, a, b, out) -> (ga, gb)
+  n-ary   forward(xs) -> float       vjp(g, xs, out) -> [g_i, ...]
+
+Rules never compare with ``==`` (Values compare by identity); ``<`` and ``>``
+compare data on both floats and Values. Where a derivative is zero by
+construction a rule returns the float 0.0, which is a constant either way.
+Errors raised here are re-raised by the engine with the op and its inputs named.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import lru_cache
+from operator import mul
+
+_REAL = (float, int)
+
+
+# --- helpers that work on floats and on Values -------------------------------
+
+def _sin(x):
+    return math.sin(x) if isinstance(x, _REAL) else x.sin()
+
+
+def _cos(x):
+    return math.cos(x) if isinstance(x, _REAL) else x.cos()
+
+
+def _log(x):
+    return math.log(x) if isinstance(x, _REAL) else x.log()
+
+
+def _sigmoid(x):
+    return sigmoid_forward(x) if isinstance(x, _REAL) else x.sigmoid()
+
+
+class Op:
+    """One entry of the table: a name for drawings, an arity, and two rules."""
+
+    __slots__ = ("name", "arity", "forward", "vjp")
+
+    def __init__(self, name: str, arity: int, forward: Callable, vjp: Callable) -> None:
+        self.name = name
+        self.arity = arity  # 1, 2, or 0 for n-ary
+        self.forward = forward
+        self.vjp = vjp
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
+
+
+UNARY, BINARY, NARY = 1, 2, 0
+
+
+# --- binary ------------------------------------------------------------------
+
+def _div_forward(a, b):
+    if b == 0:
+        raise ZeroDivisionError("division by zero")
+    return a / b
+
+
+def _pow_forward(a, b):
+    """Value ** Value: the exponent is differentiable, so the base must be positive."""
+    if not a > 0:
+        raise ValueError("a Value exponent needs a positive base (d/db a**b = a**b log a)")
+    return a**b
+
+
+def _pow_vjp(g, a, b, out):
+    return g * b * a ** (b - 1), g * out * _log(a)
+
+
+def _pow_number_forward(a, n):
+    """Value ** number, with Python's float rules but no complex results."""
+    if a < 0 and not float(n).is_integer():
+        raise ValueError("a negative base cannot take a fractional power")
+    return float(a**n)
+
+
+def _pow_number_vjp(g, a, n, out):
+    n = float(n)  # the exponent is a constant leaf; it gets no gradient
+    if n == 0.0:
+        return 0.0, 0.0
+    return g * n * a ** (n - 1.0), 0.0
+
+
+ADD = Op("+", BINARY, lambda a, b: a + b, lambda g, a, b, out: (g, g))
+SUB = Op("-", BINARY, lambda a, b: a - b, lambda g, a, b, out: (g, -g))
+MUL = Op("*", BINARY, lambda a, b: a * b, lambda g, a, b, out: (g * b, g * a))
+DIV = Op("/", BINARY, _div_forward, lambda g, a, b, out: (g / b, -g * out / b))
+POW = Op("**", BINARY, _pow_forward, _pow_vjp)
+POW_NUMBER = Op("**", BINARY, _pow_number_forward, _pow_number_vjp)
+
+
+# --- unary -------------------------------------------------------------------
+
+def _exp_forward(x):
+    try:
+        return math.exp(x)
+    except OverflowError:
+        raise OverflowError("result overflows a float (exp(x) > 1.8e308 for x > 709.78)") from None
+
+
+def _log_forward(x):
+    if not x > 0 and x == x:  # NaN propagates; everything else not positive is a domain error
+        raise ValueError("log is defined only for positive inputs")
+    return math.log(x)
+
+
+def _sqrt_forward(x):
+    if x < 0:
+        raise ValueError("sqrt is defined only for non-negative inputs")
+    return math.sqrt(x)
+
+
+def _sqrt_vjp(g, x, out):
+    if not out > 0:
+        raise ZeroDivisionError("the derivative 1/(2 sqrt(x)) is infinite at x = 0")
+    return g / (2.0 * out)
+
+
+def sigmoid_forward(x: float) -> float:
+    """1 / (1 + e^-x), evaluated so that e^t never overflows."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _softplus_forward(x):
+    """log(1 + e^x) = max(x, 0) + log1p(e^-|x|): finite for every finite x."""
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x))) if x == x else x
+
+
+def _relu_forward(x):
+    return 0.0 if x <= 0 else x  # NaN falls through to the else branch
+
+
+def _step_forward(x):
+    """The lecture's threshold unit: g(s) = 1 for s >= 0, else 0."""
+    return 1.0 if x >= 0 else (0.0 if x < 0 else x)
+
+
+def _sign_forward(x):
+    return 1.0 if x > 0 else (-1.0 if x < 0 else (0.0 if x == 0 else x))
+
+
+def _abs_vjp(g, x, out):
+    if x > 0:
+        return g
+    if x < 0:
+        return -g
+    return 0.0
+
+
+def _zero_vjp(g, x, out):
+    return 0.0
+
+
+NEG = Op("neg", UNARY, lambda x: -x, lambda g, x, out: -g)
+ABS = Op("abs", UNARY, abs, _abs_vjp)
+EXP = Op("exp", UNARY, _exp_forward, lambda g, x, out: g * out)
+LOG = Op("log", UNARY, _log_forward, lambda g, x, out: g / x)
+SQRT = Op("sqrt", UNARY, _sqrt_forward, _sqrt_vjp)
+TANH = Op("tanh", UNARY, math.tanh, lambda g, x, out: g * (1.0 - out * out))
+SIGMOID = Op("sigmoid", UNARY, sigmoid_forward, lambda g, x, out: g * out * (1.0 - out))
+SOFTPLUS = Op("softplus", UNARY, _softplus_forward, lambda g, x, out: g * _sigmoid(x))
+RELU = Op("relu", UNARY, _relu_forward, lambda g, x, out: g if x > 0 else 0.0)
+SIN = Op("sin", UNARY, math.sin, lambda g, x, out: g * _cos(x))
+COS = Op("cos", UNARY, math.cos, lambda g, x, out: -g * _sin(x))
+STEP = Op("step", UNARY, _step_forward, _zero_vjp)
+SIGN = Op("sign", UNARY, _sign_forward, _zero_vjp)
+
+
+@lru_cache(maxsize=256)
+def leaky_relu(negative_slope: float) -> Op:
+    """The op for one slope; cached, so nodes share it and carry no parameters."""
+    s = float(negative_slope)
+    return Op(
+        "leaky_relu",
+        UNARY,
+        lambda x: x if x > 0 else s * x,
+        lambda g, x, out: g if x > 0 else g * s,
+    )
+
+
+@lru_cache(maxsize=256)
+def elu(alpha: float) -> Op:
+    """x for x > 0, else alpha (e^x - 1); the derivative there is out + alpha."""
+    a = float(alpha)
+    return Op(
+        "elu",
+        UNARY,
+        lambda x: x if x > 0 else a * math.expm1(x),
+        lambda g, x, out: g if x > 0 else g * (out + a),
+    )
+
+
+@lru_cache(maxsize=256)
+def hardtanh(min_val: float, max_val: float) -> Op:
+    """Clamp to [min_val, max_val]; the derivative is 0 at and beyond the bounds."""
+    lo, hi = float(min_val), float(max_val)
+    return Op(
+        "hardtanh",
+        UNARY,
+        lambda x: lo if x < lo else (hi if x > hi else x),
+        lambda g, x, out: g if lo < x < hi else 0.0,
+    )
+
+
+# --- n-ary -------------------------------------------------------------------
+
+def _dot_forward(xs):
+    n = len(xs) // 2
+    return float(sum(map(mul, xs[:n], xs[n:])))
+
+
+def _dot_vjp(g, xs, out):
+    """Operands are laid out as w_1..w_n, x_1..x_n."""
+    n = len(xs) // 2
+    return [g * x for x in xs[n:]] + [g * w for w in xs[:n]]
+
+
+def _max_vjp(g, xs, out):
+    """The whole gradient goes to the first maximal input, as documented."""
+    first = max(range(len(xs)), key=xs.__getitem__)
+    return [g if i == first else 0.0 for i in range(len(xs))]
+
+
+SUM = Op("sum", NARY, lambda xs: float(sum(xs)), lambda g, xs, out: [g] * len(xs))
+DOT = Op("dot", NARY, _dot_forward, _dot_vjp)
+MAX = Op("max", NARY, max, _max_vjp)

@@ -1,0 +1,372 @@
+"""Value: one float, its gradient, and the op and operands that produced it.
+
+A graph is made of millions of these, so a Value is small: six slots and no
+per-node closure. The op (an entry of ``ops``) says how to read the operand
+slots: ``_a`` for a unary op, ``_a`` and ``_b`` for a binary op, and for an
+n-ary op (sum, dot, max) ``_a`` holds the tuple of operands. Nodes refer only to
+their operands, never to their consumers, so graphs hold no reference cycles and
+are freed by reference counting the moment the last handle goes.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import traceback
+from collections.abc import Iterable
+from typing import Union
+
+from . import ops
+from .mode import FLAGS, AnomalyError, creation_sites, is_anomaly_enabled, is_grad_enabled
+
+Number = Union[int, float]
+_REAL = (float, int)
+
+
+class Value:
+    """A scalar node of the computation graph."""
+
+    __slots__ = ("data", "grad", "label", "_rule", "_a", "_b")
+    is_constant = False  # overridden by Constant: a leaf made from a plain number
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        if data.__class__ is not float:
+            data = _real(data, "Value()")
+        if not isinstance(label, str):
+            raise TypeError(f"Value(): label must be a str, got {label!r} ({type(label).__name__})")
+        self.data = data
+        self.grad = 0.0
+        self.label = label
+        self._rule = None
+        self._a = None
+        self._b = None
+        if FLAGS[1]:
+            _check_anomaly(self)
+
+    # --- graph structure (read-only views) --------------------------------
+
+    @property
+    def op(self) -> str:
+        """The op that made this node: "" for a leaf, else e.g. "+", "tanh", "dot"."""
+        rule = self._rule
+        return "" if rule is None else rule.name
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The Values this one was computed from, in operand order."""
+        rule = self._rule
+        if rule is None:
+            return ()
+        if rule.arity == 2:
+            return (self._a, self._b)
+        if rule.arity == 1:
+            return (self._a,)
+        return self._a
+
+    _prev = parents  # micrograd's name, so its drawing code runs unchanged
+
+    @property
+    def _op(self) -> str:
+        return self.op
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._rule is None
+
+    def __repr__(self) -> str:
+        parts = [f"data={self.data!r}", f"grad={self.grad!r}"]
+        if self.label:
+            parts.append(f"label={self.label!r}")
+        if self._rule is not None:
+            parts.append(f"op={self._rule.name!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    # --- conversions and comparisons (on data; == stays identity) ----------
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __int__(self) -> int:
+        return int(self.data)
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __lt__(self, other: Value | Number) -> bool:
+        return self.data < _data(other, "<")
+
+    def __le__(self, other: Value | Number) -> bool:
+        return self.data <= _data(other, "<=")
+
+    def __gt__(self, other: Value | Number) -> bool:
+        return self.data > _data(other, ">")
+
+    def __ge__(self, other: Value | Number) -> bool:
+        return self.data >= _data(other, ">=")
+
+    __hash__ = object.__hash__
+
+    # --- arithmetic ----------------------------------------------------------
+
+    def __add__(self, other: Value | Number) -> Value:
+        if other.__class__ is not Value:
+            other = _operand(other, "+")
+        return _node(self.data + other.data, ops.ADD, self, other)
+
+    def __radd__(self, other: Number) -> Value:
+        return _node_or_raise(ops.ADD, _operand(other, "+"), self)
+
+    def __sub__(self, other: Value | Number) -> Value:
+        if other.__class__ is not Value:
+            other = _operand(other, "-")
+        return _node(self.data - other.data, ops.SUB, self, other)
+
+    def __rsub__(self, other: Number) -> Value:
+        return _node_or_raise(ops.SUB, _operand(other, "-"), self)
+
+    def __mul__(self, other: Value | Number) -> Value:
+        if other.__class__ is not Value:
+            other = _operand(other, "*")
+        return _node(self.data * other.data, ops.MUL, self, other)
+
+    def __rmul__(self, other: Number) -> Value:
+        return _node_or_raise(ops.MUL, _operand(other, "*"), self)
+
+    def __truediv__(self, other: Value | Number) -> Value:
+        return _node_or_raise(ops.DIV, self, _operand(other, "/"))
+
+    def __rtruediv__(self, other: Number) -> Value:
+        return _node_or_raise(ops.DIV, _operand(other, "/"), self)
+
+    def __pow__(self, other: Value | Number) -> Value:
+        if isinstance(other, Value) and not other.is_constant:
+            return _node_or_raise(ops.POW, self, other)
+        return _node_or_raise(ops.POW_NUMBER, self, _operand(other, "**"))
+
+    def __rpow__(self, other: Number) -> Value:
+        return _node_or_raise(ops.POW, _operand(other, "**"), self)
+
+    def __neg__(self) -> Value:
+        return _node(-self.data, ops.NEG, self, None)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return _node(abs(self.data), ops.ABS, self, None)
+
+    # --- functions -------------------------------------------------------------
+
+    def exp(self) -> Value:
+        return _apply(ops.EXP, self)
+
+    def log(self) -> Value:
+        return _apply(ops.LOG, self)
+
+    def sqrt(self) -> Value:
+        return _apply(ops.SQRT, self)
+
+    def tanh(self) -> Value:
+        return _apply(ops.TANH, self)
+
+    def sigmoid(self) -> Value:
+        return _apply(ops.SIGMOID, self)
+
+    def relu(self) -> Value:
+        return _apply(ops.RELU, self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Value:
+        return _apply(ops.leaky_relu(_real(negative_slope, "leaky_relu")), self)
+
+    def elu(self, alpha: float = 1.0) -> Value:
+        return _apply(ops.elu(_real(alpha, "elu")), self)
+
+    def softplus(self) -> Value:
+        return _apply(ops.SOFTPLUS, self)
+
+    def hardtanh(self, min_val: float = -1.0, max_val: float = 1.0) -> Value:
+        lo, hi = _real(min_val, "hardtanh"), _real(max_val, "hardtanh")
+        if not lo <= hi:
+            raise ValueError(f"hardtanh: min_val {lo!r} must not exceed max_val {hi!r}")
+        return _apply(ops.hardtanh(lo, hi), self)
+
+    def sin(self) -> Value:
+        return _apply(ops.SIN, self)
+
+    def cos(self) -> Value:
+        return _apply(ops.COS, self)
+
+    def step(self) -> Value:
+        return _apply(ops.STEP, self)
+
+    def sign(self) -> Value:
+        return _apply(ops.SIGN, self)
+
+    # --- autograd --------------------------------------------------------------
+
+    def backward(self) -> None:
+        """Backpropagate from this node: see ``autograd.backward.backward``."""
+        from .backward import backward
+
+        backward(self)
+
+    def detach(self) -> Value:
+        """A new leaf with the same data, cut off from this graph."""
+        return Value(self.data, self.label)
+
+    def zero_grad(self) -> None:
+        self.grad = 0.0
+
+
+class Constant(Value):
+    """A leaf made from a plain-number operand (``x * 2``); drawn as a constant."""
+
+    __slots__ = ()
+    is_constant = True
+
+
+# --- node construction ----------------------------------------------------------
+
+_new = object.__new__
+
+
+def _node(data: float, rule: ops.Op, a, b) -> Value:
+    """Make a result node; records its operands unless gradients are off."""
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = ""
+    if not FLAGS[0] or is_grad_enabled():
+        v._rule = rule
+        v._a = a
+        v._b = b
+    else:
+        v._rule = v._a = v._b = None
+    if FLAGS[1]:
+        _check_anomaly(v, rule, a, b)
+    return v
+
+
+def _inputs(rule: ops.Op, a, b) -> tuple:
+    if rule.arity == 1:
+        return (a,)
+    if rule.arity == 2:
+        return (a, b)
+    return tuple(a)
+
+
+def _forward_error(err: Exception, rule: ops.Op, operands: tuple) -> Exception:
+    """Re-make ``err`` with the op and the offending values in its message."""
+    if rule.arity == 2 and not rule.name.isalpha():
+        a, b = operands
+        return type(err)(f"{a.data!r} {rule.name} {b.data!r}: {err}")
+    shown = ", ".join(repr(x.data) for x in operands)
+    return type(err)(f"{rule.name}({shown}): {err}")
+
+
+def _apply(rule: ops.Op, x: Value) -> Value:
+    try:
+        data = rule.forward(x.data)
+    except (ArithmeticError, ValueError) as err:
+        raise _forward_error(err, rule, (x,)) from None
+    return _node(data, rule, x, None)
+
+
+def _node_or_raise(rule: ops.Op, a: Value, b: Value) -> Value:
+    try:
+        data = rule.forward(a.data, b.data)
+    except (ArithmeticError, ValueError) as err:
+        raise _forward_error(err, rule, (a, b)) from None
+    return _node(data, rule, a, b)
+
+
+def _nary(rule: ops.Op, operands: tuple) -> Value:
+    try:
+        data = rule.forward([x.data for x in operands])
+    except (ArithmeticError, ValueError) as err:
+        raise _forward_error(err, rule, operands) from None
+    return _node(data, rule, operands, None)
+
+
+# --- operand checks -----------------------------------------------------------------
+
+def _real(x, where: str) -> float:
+    """``x`` as a float if it is a real number (bool, int, float, Fraction, numpy scalar)."""
+    if isinstance(x, numbers.Real) and not isinstance(x, Value):
+        return float(x)
+    raise TypeError(f"{where}: expected a real number, got {x!r} ({type(x).__name__})")
+
+
+def _operand(x, op: str) -> Value:
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, numbers.Real):
+        return Constant(float(x))
+    raise TypeError(
+        f"unsupported operand for '{op}': expected a Value or a real number, "
+        f"got {x!r} ({type(x).__name__})"
+    )
+
+
+def _data(x, op: str) -> float:
+    return x.data if isinstance(x, Value) else _real(x, f"comparison '{op}'")
+
+
+# --- anomaly detection -------------------------------------------------------------
+
+def _creation_site() -> str:
+    """The innermost stack frame outside this package: where the user made the node."""
+    here = __file__.rsplit("/", 1)[0]
+    for frame in reversed(traceback.extract_stack()):
+        if not frame.filename.startswith(here):
+            return f"{frame.filename}:{frame.lineno}"
+    return "<unknown>"
+
+
+def _check_anomaly(v: Value, rule: ops.Op | None = None, a=None, b=None) -> None:
+    if not is_anomaly_enabled():
+        return
+    site = _creation_site()
+    creation_sites()[v] = site
+    if not math.isfinite(v.data):
+        if rule is None:
+            raise AnomalyError(f"detect_anomaly: leaf Value({v.data!r}) created at {site}")
+        shown = ", ".join(repr(x.data) for x in _inputs(rule, a, b))
+        raise AnomalyError(
+            f"detect_anomaly: forward of '{rule.name}' gave {v.data!r} "
+            f"from inputs ({shown}), node created at {site}"
+        )
+
+
+# --- n-ary helpers (exported as autograd.sum, autograd.dot, autograd.maximum) ---------
+
+def _operands(values: Iterable, op: str) -> tuple:
+    if isinstance(values, Value) or not isinstance(values, Iterable):
+        raise TypeError(f"{op}: expected an iterable of Values or numbers, got {values!r}")
+    return tuple(_operand(x, op) for x in values)
+
+
+def sum_values(values: Iterable[Value | Number]) -> Value:
+    """One n-ary "sum" node over all the values (0.0 for an empty iterable)."""
+    operands = _operands(values, "sum")
+    if not operands:
+        return Constant(0.0)
+    return _nary(ops.SUM, operands)
+
+
+def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number]) -> Value:
+    """One n-ary "dot" node: sum of w_i * x_i, with 2n operands and no temporaries."""
+    w, x = _operands(ws, "dot"), _operands(xs, "dot")
+    if len(w) != len(x):
+        raise ValueError(f"dot: length mismatch, {len(w)} weights and {len(x)} inputs")
+    if not w:
+        return Constant(0.0)
+    return _nary(ops.DOT, w + x)
+
+
+def maximum(values: Iterable[Value | Number]) -> Value:
+    """One n-ary "max" node; its gradient goes to the first maximal input."""
+    operands = _operands(values, "maximum")
+    if not operands:
+        raise ValueError("maximum: needs at least one value, got an empty iterable")
+    return _nary(ops.MAX, operands)
