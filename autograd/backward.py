@@ -5,8 +5,10 @@ Nothing here recurses, so a graph a million nodes deep needs no recursion limit.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from .mode import AnomalyError, creation_sites, is_anomaly_enabled
 from .ops import Op
@@ -14,50 +16,69 @@ from .value import Constant, Value
 
 
 def topological_order(root: Value) -> list[Value]:
-    """Every node ``root`` depends on, each after all of its operands (root last).
+    """Every node ``root`` depends on, each after all of its operands (root last)."""
+    return _order(root, leaves=True)
 
-    An iterative depth-first search: a node is appended once all its operands
-    are, which a DAG guarantees for every operand already expanded.
+
+def _order(root: Value, leaves: bool) -> list[Value]:
+    """Iterative depth-first post-order; with ``leaves=False`` only interior nodes.
+
+    A node stays on the stack while its operands are explored and is placed when
+    it surfaces again. ``state`` maps a node to False (expanded) or True (placed);
+    in a DAG an operand is never found expanded-but-unplaced, so no node is
+    placed before its operands. The backward pass resets interior grads here.
     """
     order: list[Value] = []
-    expanded: set[Value] = set()
-    stack: list = [root]
-    push, pop = stack.append, stack.pop
+    state: dict[Value, bool] = {}
+    stack = [root]
+    push, pop, place = stack.append, stack.pop, order.append
+    get = state.get
     while stack:
-        node = pop()
-        if node.__class__ is _Done:
-            order.append(node.node)
-            continue
-        if node in expanded:
-            continue
-        expanded.add(node)
-        rule = node._rule
-        if rule is None:
-            order.append(node)
-            continue
-        push(_Done(node))
-        if rule.arity == 2:
-            if node._b not in expanded:
-                push(node._b)
-            if node._a not in expanded:
-                push(node._a)
-        elif rule.arity == 1:
-            if node._a not in expanded:
-                push(node._a)
+        node = stack[-1]
+        seen = get(node)
+        if seen is None:
+            rule = node._rule
+            if rule is None:
+                pop()
+                state[node] = True
+                if leaves:
+                    place(node)
+                continue
+            state[node] = False
+            if rule.arity == 2:
+                if node._b not in state:
+                    push(node._b)
+                if node._a not in state:
+                    push(node._a)
+            elif rule.arity == 1:
+                if node._a not in state:
+                    push(node._a)
+            else:
+                for p in reversed(node._a):
+                    if p not in state:
+                        push(p)
         else:
-            for p in reversed(node._a):
-                if p not in expanded:
-                    push(p)
+            pop()
+            if seen is False:
+                state[node] = True
+                place(node)
     return order
 
 
-class _Done:
-    """Stack marker: every operand of ``node`` has been placed."""
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Backward makes no reference cycles, so the cyclic GC has nothing to find.
 
-    __slots__ = ("node",)
-
-    def __init__(self, node: Value) -> None:
-        self.node = node
+    Pausing it saves the repeated scans of a large live graph that otherwise
+    dominate the pass; it is restored afterwards, also on error.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def backward(root: Value) -> None:
@@ -66,16 +87,18 @@ def backward(root: Value) -> None:
     Leaves accumulate (two calls give exactly twice the gradient); interior nodes
     are reset first, so they hold what this pass gave them.
     """
-    order = topological_order(root)
-    for node in order:
-        if node._rule is not None:
+    with _collector_paused():
+        order = _order(root, leaves=False)
+        for node in order:
             node.grad = 0.0
-    root.grad += 1.0
-    anomaly = is_anomaly_enabled()
-    for node in reversed(order):
+        root.grad += 1.0
+        _chain_rule(reversed(order), is_anomaly_enabled())
+
+
+def _chain_rule(nodes: Iterable[Value], anomaly: bool) -> None:
+    """The first-order loop: float rules from the op table, grads onto ``.grad``."""
+    for node in nodes:
         rule = node._rule
-        if rule is None:
-            continue
         g = node.grad
         try:
             arity = rule.arity
@@ -95,7 +118,7 @@ def backward(root: Value) -> None:
             else:
                 operands = node._a
                 gs = rule.vjp(g, [p.data for p in operands], node.data)
-                for p, gp in zip(operands, gs):
+                for p, gp in zip(operands, gs, strict=True):
                     p.grad += gp
                 if anomaly:
                     _check_grads(node, gs)
@@ -172,7 +195,7 @@ def _gradients(output: Value, create_graph: bool) -> dict:
             raise _backward_error(err, node) from None
         if anomaly:
             _check_grads(node, gs)
-        for p, gp in zip(operands, gs):
+        for p, gp in zip(operands, gs, strict=True):
             if p in grads:
                 grads[p] = grads[p] + gp
             else:

@@ -14,12 +14,11 @@ import math
 import numbers
 import traceback
 from collections.abc import Iterable
-from typing import Union
 
 from . import ops
 from .mode import FLAGS, AnomalyError, creation_sites, is_anomaly_enabled, is_grad_enabled
 
-Number = Union[int, float]
+Number = int | float
 _REAL = (float, int)
 
 
