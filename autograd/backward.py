@@ -162,7 +162,8 @@ def grad(
     for x in inputs:
         if not isinstance(x, Value):
             raise TypeError(f"grad: every input must be a Value, got {x!r}")
-    grads = _gradients(output, create_graph)
+    with _collector_paused():
+        grads = _gradients(output, create_graph)
     result = []
     for x in inputs:
         g = grads.get(x, 0.0)

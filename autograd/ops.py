@@ -224,13 +224,18 @@ def hardtanh(min_val: float, max_val: float) -> Op:
 
 def _dot_forward(xs):
     n = len(xs) // 2
-    return float(sum(map(mul, xs[:n], xs[n:])))
+    total = float(sum(map(mul, xs[:n], xs[n : 2 * n])))
+    return total + xs[-1] if len(xs) % 2 else total
 
 
 def _dot_vjp(g, xs, out):
-    """Operands are laid out as w_1..w_n, x_1..x_n."""
+    """Operands are laid out w_1..w_n, x_1..x_n, then an optional bias."""
     n = len(xs) // 2
-    return [g * x for x in xs[n:]] + [g * w for w in xs[:n]]
+    grads = [g * x for x in xs[n : 2 * n]]
+    grads += [g * w for w in xs[:n]]
+    if len(xs) % 2:
+        grads.append(g)
+    return grads
 
 
 def _max_vjp(g, xs, out):

@@ -353,14 +353,27 @@ def sum_values(values: Iterable[Value | Number]) -> Value:
     return _nary(ops.SUM, operands)
 
 
-def dot(ws: Iterable[Value | Number], xs: Iterable[Value | Number]) -> Value:
-    """One n-ary "dot" node: sum of w_i * x_i, with 2n operands and no temporaries."""
-    w, x = _operands(ws, "dot"), _operands(xs, "dot")
+def dot(
+    ws: Iterable[Value | Number],
+    xs: Iterable[Value | Number],
+    bias: Value | Number | None = None,
+) -> Value:
+    """One n-ary "dot" node: sum of w_i * x_i (+ bias), with no temporaries.
+
+    Operands are laid out w_1..w_n, x_1..x_n, then the bias if given, so a
+    neuron's pre-activation is a single node instead of 2n binary ones.
+    """
+    w, x = tuple(ws), tuple(xs)
     if len(w) != len(x):
         raise ValueError(f"dot: length mismatch, {len(w)} weights and {len(x)} inputs")
-    if not w:
+    operands = w + x if bias is None else w + x + (bias,)
+    for v in operands:
+        if v.__class__ is not Value:  # numbers (or Constants): take the checked path
+            operands = tuple(_operand(v, "dot") for v in operands)
+            break
+    if not operands:
         return Constant(0.0)
-    return _nary(ops.DOT, w + x)
+    return _nary(ops.DOT, operands)
 
 
 def maximum(values: Iterable[Value | Number]) -> Value:
