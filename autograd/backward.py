@@ -16,18 +16,33 @@ from .value import Constant, Value
 
 
 def topological_order(root: Value) -> list[Value]:
-    """Every node ``root`` depends on, each after all of its operands (root last)."""
-    return _order(root, leaves=True)
+    """Every node ``root`` depends on, each after all of its operands (root last).
+
+    Leaves come first, in the order they are first met as operands; then the
+    interior nodes in the order backward() uses.
+    """
+    interior = _interior_order(root)
+    if not interior:
+        return [root]
+    leaves: dict[Value, None] = {}
+    for node in interior:
+        for p in node.parents:
+            if p._rule is None:
+                leaves[p] = None
+    return [*leaves, *interior]
 
 
-def _order(root: Value, leaves: bool) -> list[Value]:
-    """Iterative depth-first post-order; with ``leaves=False`` only interior nodes.
+def _interior_order(root: Value) -> list[Value]:
+    """Interior nodes under ``root`` in post-order (operands first), iteratively.
 
     A node stays on the stack while its operands are explored and is placed when
     it surfaces again. ``state`` maps a node to False (expanded) or True (placed);
     in a DAG an operand is never found expanded-but-unplaced, so no node is
-    placed before its operands. The backward pass resets interior grads here.
+    placed before its operands. Leaves need no place: backward has nothing to
+    do at a leaf but accumulate, which its consumers already did.
     """
+    if root._rule is None:
+        return []
     order: list[Value] = []
     state: dict[Value, bool] = {}
     stack = [root]
@@ -37,26 +52,16 @@ def _order(root: Value, leaves: bool) -> list[Value]:
         node = stack[-1]
         seen = get(node)
         if seen is None:
-            rule = node._rule
-            if rule is None:
-                pop()
-                state[node] = True
-                if leaves:
-                    place(node)
-                continue
             state[node] = False
-            if rule.arity == 2:
-                if node._b not in state:
-                    push(node._b)
-                if node._a not in state:
-                    push(node._a)
-            elif rule.arity == 1:
-                if node._a not in state:
-                    push(node._a)
+            rule = node._rule
+            arity = rule.arity
+            if arity == 2:
+                operands = (node._b, node._a)
             else:
-                for p in reversed(node._a):
-                    if p not in state:
-                        push(p)
+                operands = (node._a,) if arity == 1 else node._a[::-1]
+            for p in operands:
+                if p._rule is not None and p not in state:
+                    push(p)
         else:
             pop()
             if seen is False:
@@ -88,7 +93,7 @@ def backward(root: Value) -> None:
     are reset first, so they hold what this pass gave them.
     """
     with _collector_paused():
-        order = _order(root, leaves=False)
+        order = _interior_order(root)
         for node in order:
             node.grad = 0.0
         root.grad += 1.0
@@ -175,7 +180,7 @@ def _gradients(output: Value, create_graph: bool) -> dict:
     """Gradients of ``output`` for every node, as floats or (create_graph) Values."""
     anomaly = is_anomaly_enabled()
     grads: dict = {output: Constant(1.0) if create_graph else 1.0}
-    for node in reversed(topological_order(output)):
+    for node in reversed(_interior_order(output)):
         rule: Op | None = node._rule
         if rule is None or node not in grads:
             continue
