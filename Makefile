@@ -23,6 +23,7 @@ test: lint
 
 demo: $(STAMP)
 	$(PY) -m autograd.lecture
+	$(PY) -m autograd.viz --out out/lecture_graph.svg
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis build *.egg-info

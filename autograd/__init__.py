@@ -8,6 +8,16 @@ from .mode import AnomalyError, detect_anomaly, is_grad_enabled, no_grad
 from .value import Constant, Value, dot, maximum
 from .value import sum_values as sum
 
+
+def __getattr__(name: str):
+    """draw and to_svg load lazily: the engine itself needs no drawing packages."""
+    if name in ("draw", "to_svg"):
+        from . import viz
+
+        return getattr(viz, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "AnomalyError",
     "Constant",
@@ -15,10 +25,12 @@ __all__ = [
     "backward",
     "detect_anomaly",
     "dot",
+    "draw",
     "grad",
     "is_grad_enabled",
     "maximum",
     "no_grad",
     "sum",
+    "to_svg",
     "topological_order",
 ]
