@@ -1,0 +1,325 @@
+"""Neuron, Layer, MLP and the other units networks are built from.
+
+Speed comes from the graph's shape: a neuron's weighted sum is ONE n-ary
+``dot`` node, then one "+" for the bias and one node for the activation, where
+a naive build makes 2n binary nodes. A Layer turns float inputs into Values
+once and hands the same list to every neuron; an MLP converts once for all
+its layers.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+from autograd import Value, dot, maximum
+
+from .activations import Activation, activation_config, make_activation
+from .init import Constant, InitSpec, generator, get_initializer
+from .module import Module, build_module, module_spec
+
+Inputs = Sequence  # a sequence of Values or numbers (a bare number when nin == 1)
+
+
+def _count(who: str, what: str, n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{who}: {what} must be a positive int, got {n!r}")
+    return n
+
+
+def as_inputs(x: Any, nin: int, who: str) -> list[Value]:
+    """``x`` as a list of ``nin`` Values, converting numbers once."""
+    if isinstance(x, (Value, numbers.Real)):
+        x = (x,)
+    n = len(x)
+    if n != nin:
+        raise ValueError(f"{who}: expected {nin} inputs, got {n}")
+    return [v if isinstance(v, Value) else Value(v) for v in x]
+
+
+class Neuron(Module):
+    """One unit: activation(w . x + b). Returns a Value.
+
+    Weights come from ``init`` (default U(-1, 1)), biases from ``bias_init``
+    (default 0), drawn from ``rng`` or Python's ``random`` module.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        activation: Activation = "relu",
+        bias: bool = True,
+        *,
+        init: InitSpec = None,
+        bias_init: InitSpec = 0.0,
+        rng: Any = None,
+        fan_out: int = 1,
+    ) -> None:
+        self.nin = _count("Neuron", "nin", nin)
+        gen = generator(rng)
+        draw = get_initializer(init)
+        self.w = [Value(draw(nin, fan_out, gen)) for _ in range(nin)]
+        if bias:
+            self.b = Value(get_initializer(bias_init, Constant(0.0))(nin, fan_out, gen))
+        else:
+            self.b = None
+        act = make_activation(activation)
+        if isinstance(act, Module):
+            self.act = act  # registered: a PReLU's slope is a parameter of this unit
+        self._act = act
+        self._activation = activation
+
+    def forward(self, x: Inputs) -> Value:
+        if isinstance(x, (Value, numbers.Real)):
+            x = (x,)
+        if len(x) != self.nin:
+            raise ValueError(f"Neuron: expected {self.nin} inputs, got {len(x)}")
+        out = dot(self.w, x)
+        if self.b is not None:
+            out = out + self.b
+        act = self._act
+        return out if act is None else act(out)
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "nin": self.nin,
+            "activation": activation_config(self._activation),
+            "bias": self.b is not None,
+        }
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same inputs. Always returns a list."""
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: Activation = "relu",
+        bias: bool = True,
+        *,
+        init: InitSpec = None,
+        bias_init: InitSpec = 0.0,
+        rng: Any = None,
+    ) -> None:
+        self.nin = _count("Layer", "nin", nin)
+        self.nout = _count("Layer", "nout", nout)
+        gen = generator(rng)
+        self.neurons = [
+            Neuron(nin, activation, bias, init=init, bias_init=bias_init, rng=gen, fan_out=nout)
+            for _ in range(nout)
+        ]
+        self._activation = activation
+        self._bias = bool(bias)
+
+    def forward(self, x: Inputs) -> list[Value]:
+        return self._forward(as_inputs(x, self.nin, "Layer"))
+
+    def _forward(self, xs: list[Value]) -> list[Value]:
+        """The forward pass on inputs already checked and converted to Values."""
+        out = []
+        append = out.append
+        for n in self.neurons:
+            v = dot(n.w, xs)
+            b = n.b
+            if b is not None:
+                v = v + b
+            act = n._act
+            append(v if act is None else act(v))
+        return out
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "nin": self.nin,
+            "nout": self.nout,
+            "activation": activation_config(self._activation),
+            "bias": self._bias,
+        }
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ``activation`` on hidden layers, ``output_activation``
+    (default linear) on the last, as in micrograd.
+
+    Returns one Value when the last layer has one unit, else a list.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: Activation = "relu",
+        output_activation: Activation = None,
+        bias: bool = True,
+        *,
+        init: InitSpec = None,
+        bias_init: InitSpec = 0.0,
+        rng: Any = None,
+    ) -> None:
+        self.nin = _count("MLP", "nin", nin)
+        if isinstance(nouts, (int, str)) or not nouts:
+            raise ValueError(f"MLP: nouts must be a non-empty list of layer widths, got {nouts!r}")
+        widths = [_count("MLP", "every layer width", n) for n in nouts]
+        sizes = [nin, *widths]
+        last = len(widths) - 1
+        gen = generator(rng)
+        self.layers = [
+            Layer(
+                sizes[i],
+                sizes[i + 1],
+                activation if i < last else output_activation,
+                bias,
+                init=init,
+                bias_init=bias_init,
+                rng=gen,
+            )
+            for i in range(len(widths))
+        ]
+        self._activation = activation
+        self._output_activation = output_activation
+        self._bias = bool(bias)
+
+    def forward(self, x: Inputs) -> Value | list[Value]:
+        xs = as_inputs(x, self.nin, "MLP")
+        for layer in self.layers:
+            xs = layer._forward(xs)
+        return xs[0] if len(xs) == 1 else xs
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "nin": self.nin,
+            "nouts": [layer.nout for layer in self.layers],
+            "activation": activation_config(self._activation),
+            "output_activation": activation_config(self._output_activation),
+            "bias": self._bias,
+        }
+
+
+class Sequential(Module):
+    """Modules applied in turn, each to the previous one's output."""
+
+    def __init__(self, *layers: Module) -> None:
+        for m in layers:
+            if not isinstance(m, Module):
+                raise ValueError(f"Sequential: expected Modules, got {m!r}")
+        self.layers = list(layers)
+
+    def forward(self, x: Any) -> Any:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def config(self) -> dict[str, Any]:
+        return {"layers": [module_spec(m) for m in self.layers]}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Sequential:
+        layers = config.get("layers")
+        if not isinstance(layers, list) or set(config) != {"layers"}:
+            raise ValueError("Sequential config must be {'layers': [specs]}")
+        return cls(*(build_module(spec) for spec in layers))
+
+
+class Perceptron(Module):
+    """The lecture's linear threshold unit: activation(bias + w . x), sign by default.
+
+    The weights are parameters, so the same unit with a smooth activation is a
+    trainable logistic-regression neuron.
+    """
+
+    def __init__(
+        self, weights: Sequence[float], bias: float = 0.0, activation: Activation = "sign"
+    ) -> None:
+        if isinstance(weights, (Value, numbers.Real)) or len(weights) == 0:
+            raise ValueError(f"Perceptron: weights must be a non-empty list, got {weights!r}")
+        self.w = [Value(float(w)) for w in weights]
+        self.b = Value(float(bias))
+        self._act = make_activation(activation)
+        if isinstance(self._act, Module):
+            self.act = self._act
+        self._activation = activation
+
+    @property
+    def nin(self) -> int:
+        return len(self.w)
+
+    def forward(self, x: Inputs) -> Value:
+        if isinstance(x, (Value, numbers.Real)):
+            x = (x,)
+        if len(x) != len(self.w):
+            raise ValueError(f"Perceptron: expected {len(self.w)} inputs, got {len(x)}")
+        out = dot(self.w, x) + self.b
+        act = self._act
+        return out if act is None else act(out)
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "weights": [w.data for w in self.w],
+            "bias": self.b.data,
+            "activation": activation_config(self._activation),
+        }
+
+
+class Maxout(Module):
+    """``nout`` maxout units, each the max of ``k`` affine pieces w_j . x + b_j.
+
+    With k = 2 a unit can learn ReLU, absolute-value rectification or a PReLU.
+    Returns a list, like Layer.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        k: int = 2,
+        bias: bool = True,
+        *,
+        init: InitSpec = None,
+        bias_init: InitSpec = 0.0,
+        rng: Any = None,
+    ) -> None:
+        self.nin = _count("Maxout", "nin", nin)
+        self.nout = _count("Maxout", "nout", nout)
+        self.k = _count("Maxout", "k", k)
+        gen = generator(rng)
+        self.units = [
+            Layer(nin, k, "linear", bias, init=init, bias_init=bias_init, rng=gen)
+            for _ in range(nout)
+        ]
+        self._bias = bool(bias)
+
+    def forward(self, x: Inputs) -> list[Value]:
+        xs = as_inputs(x, self.nin, "Maxout")
+        return [maximum(unit._forward(xs)) for unit in self.units]
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nout": self.nout, "k": self.k, "bias": self._bias}
+
+
+class RBF(Module):
+    """A radial-basis unit exp(-gamma ||x - c||^2) with a learned centre c.
+
+    It answers most strongly near its centre (the template the lecture calls
+    W_:,i); ``gamma`` = 1 / sigma^2 sets the width. Returns a Value.
+    """
+
+    def __init__(
+        self, nin: int, gamma: float = 1.0, *, init: InitSpec = None, rng: Any = None
+    ) -> None:
+        self.nin = _count("RBF", "nin", nin)
+        gamma = float(gamma)
+        if not gamma > 0:
+            raise ValueError(f"RBF: gamma must be positive, got {gamma}")
+        self.gamma = gamma
+        gen = generator(rng)
+        draw = get_initializer(init)
+        self.centre = [Value(draw(nin, 1, gen)) for _ in range(nin)]
+
+    def forward(self, x: Inputs) -> Value:
+        xs = as_inputs(x, self.nin, "RBF")
+        d = [xi - ci for xi, ci in zip(xs, self.centre, strict=True)]
+        return (dot(d, d) * -self.gamma).exp()
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "gamma": self.gamma}

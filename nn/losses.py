@@ -1,0 +1,258 @@
+"""Loss functions: each takes Values or numbers and returns one Value.
+
+Predictions and targets are matching lists (nested lists for several outputs
+per example, flattened element by element; a bare number for one example).
+By default a loss is the mean over elements; ``reduction="sum"`` gives the
+sum, which is the lecture's form, e.g. its multi-output cross-entropy
+
+    E(w) = -(1/m) sum_i sum_k [y_k log s_k + (1 - y_k) log(1 - s_k)]
+         = binary_cross_entropy(outputs, targets, reduction="sum") / m.
+
+The stable losses never overflow: cross-entropy shifts logits by their
+maximum before exponentiating (log-sum-exp), and the logistic loss uses the
+engine's softplus, which evaluates max(z, 0) + log1p(exp(-|z|)).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import autograd
+from autograd import Value
+
+Number = float
+_REDUCTIONS = ("mean", "sum")
+_TINY = math.exp(-100.0)  # log(p) is clamped at -100 for p at or below this
+
+
+def _value(x: Any) -> Value:
+    return x if isinstance(x, Value) else Value(x)
+
+
+def _data(x: Any) -> float:
+    return x.data if isinstance(x, Value) else float(x)
+
+
+def _is_seq(x: Any) -> bool:
+    return not isinstance(x, (Value, numbers.Real, str)) and hasattr(x, "__len__")
+
+
+def _paired(
+    preds: Any, targets: Any, who: str, pname: str = "predictions", tname: str = "targets"
+) -> tuple[list, list]:
+    """Flatten two matching (possibly nested) lists; ValueError on any mismatch."""
+    ps: list = []
+    ts: list = []
+    stack = [(preds, targets, "")]
+    while stack:
+        p, t, where = stack.pop()
+        p_seq, t_seq = _is_seq(p), _is_seq(t)
+        if p_seq != t_seq:
+            kind = "a list" if p_seq else "a single number"
+            raise ValueError(
+                f"{who}: {pname}{where} is {kind} but {tname}{where} is not "
+                f"(got {len(p) if p_seq else 1} vs {len(t) if t_seq else 1} elements)"
+            )
+        if not p_seq:
+            ps.append(p)
+            ts.append(t)
+            continue
+        if len(p) != len(t):
+            raise ValueError(
+                f"{who}: length mismatch, {len(p)} {pname} but {len(t)} {tname}"
+                + (f" at {where}" if where else "")
+            )
+        stack.extend((p[i], t[i], f"{where}[{i}]") for i in reversed(range(len(p))))
+    if not ps:
+        raise ValueError(f"{who}: needs at least one element, got empty lists")
+    return ps, ts
+
+
+def _reduce(total: Value, n: int, reduction: str) -> Value:
+    if reduction == "sum":
+        return total
+    return total / n
+
+
+def _check_reduction(who: str, reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{who}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+# --- regression ----------------------------------------------------------------
+
+def mse_loss(preds: Any, targets: Any, reduction: str = "mean") -> Value:
+    """Mean of (p - t)^2 over elements."""
+    _check_reduction("mse_loss", reduction)
+    ps, ts = _paired(preds, targets, "mse_loss")
+    diffs = [_value(p) - t for p, t in zip(ps, ts, strict=True)]
+    return _reduce(autograd.dot(diffs, diffs), len(diffs), reduction)
+
+
+def sse_loss(preds: Any, targets: Any) -> Value:
+    """The lecture's squared error, 1/2 sum (p - t)^2 (a sum, so its gradient is p - t)."""
+    ps, ts = _paired(preds, targets, "sse_loss")
+    diffs = [_value(p) - t for p, t in zip(ps, ts, strict=True)]
+    return autograd.dot(diffs, diffs) * 0.5
+
+
+# --- binary classification ---------------------------------------------------------
+
+def _log_clamped(q: Value) -> Value | float:
+    """log(q) clamped below at -100, as PyTorch does; the clamped part has gradient 0."""
+    return q.log() if q.data > _TINY else -100.0
+
+
+def _unit_interval(x: Any, who: str, name: str, where: int) -> float:
+    d = _data(x)
+    if not 0.0 <= d <= 1.0:
+        raise ValueError(f"{who}: {name}[{where}] = {d!r} is outside [0, 1]")
+    return d
+
+
+def binary_cross_entropy(probs: Any, targets: Any, reduction: str = "mean") -> Value:
+    """-(t log p + (1 - t) log(1 - p)), with each log clamped at -100 so p = 0 or 1 is finite.
+
+    ``probs`` are probabilities (sigmoid outputs) in [0, 1]; targets in [0, 1].
+    Over K sigmoid outputs per example this is the lecture's multi-output E(w).
+    """
+    who = "binary_cross_entropy"
+    _check_reduction(who, reduction)
+    ps, ts = _paired(probs, targets, who, "probs", "targets")
+    terms: list = []
+    for i, (p, t) in enumerate(zip(ps, ts, strict=True)):
+        _unit_interval(p, who, "probs", i)
+        td = _unit_interval(t, who, "targets", i)
+        p = _value(p)
+        if isinstance(t, Value):
+            terms.append(t * _log_clamped(p) + (1.0 - t) * _log_clamped(1.0 - p))
+        elif td == 1.0:
+            terms.append(_log_clamped(p))
+        elif td == 0.0:
+            terms.append(_log_clamped(1.0 - p))
+        else:
+            terms.append(td * _log_clamped(p) + (1.0 - td) * _log_clamped(1.0 - p))
+    return _reduce(-autograd.sum(terms), len(terms), reduction)
+
+
+def binary_cross_entropy_with_logits(
+    logits: Any, targets: Any, reduction: str = "mean"
+) -> Value:
+    """The logistic loss on raw scores z: softplus(z) - z y.
+
+    Equal to max(z, 0) - z y + log(1 + exp(-|z|)), which is how the engine's
+    softplus evaluates it, so it is finite for every finite z; its gradient is
+    sigmoid(z) - y everywhere, including z = 0.
+    """
+    who = "binary_cross_entropy_with_logits"
+    _check_reduction(who, reduction)
+    zs, ys = _paired(logits, targets, who, "logits", "targets")
+    for i, y in enumerate(ys):
+        _unit_interval(y, who, "targets", i)
+    zs = [_value(z) for z in zs]
+    total = autograd.sum([z.softplus() for z in zs]) - autograd.dot(zs, ys)
+    return _reduce(total, len(zs), reduction)
+
+
+def hinge_loss(scores: Any, targets: Any, reduction: str = "mean") -> Value:
+    """Mean of max(0, 1 - y s) with labels y in {-1, +1} (the SVM's loss)."""
+    who = "hinge_loss"
+    _check_reduction(who, reduction)
+    ss, ys = _paired(scores, targets, who, "scores", "targets")
+    terms = []
+    for i, (s, y) in enumerate(zip(ss, ys, strict=True)):
+        yd = _data(y)
+        if yd != 1.0 and yd != -1.0:
+            raise ValueError(f"{who}: targets[{i}] = {yd!r} must be -1 or +1")
+        if isinstance(y, Value):
+            terms.append((1.0 - y * s).relu())
+        elif yd > 0:
+            terms.append((1.0 - _value(s)).relu())
+        else:
+            terms.append((1.0 + _value(s)).relu())
+    return _reduce(autograd.sum(terms), len(terms), reduction)
+
+
+# --- multi-class -------------------------------------------------------------------
+
+def _logit_values(logits: Any, who: str) -> list[Value]:
+    if not _is_seq(logits) or len(logits) == 0:
+        raise ValueError(f"{who}: expected a non-empty list of logits, got {logits!r}")
+    return [_value(z) for z in logits]
+
+
+def _logsumexp(zs: list[Value]) -> Value:
+    """log sum exp z_i, shifted by the (constant) max so no exp overflows."""
+    m = max(z.data for z in zs)
+    if not math.isfinite(m):
+        m = 0.0  # let inf/nan flow through to the result instead of failing here
+    return autograd.sum([(z - m).exp() for z in zs]).log() + m
+
+
+def softmax(logits: Sequence[Any]) -> list[Value]:
+    """exp(z_i) / sum_j exp(z_j), computed after subtracting max z (stable)."""
+    zs = _logit_values(logits, "softmax")
+    m = max(z.data for z in zs)
+    es = [(z - m).exp() for z in zs]
+    total = autograd.sum(es)
+    return [e / total for e in es]
+
+
+def log_softmax(logits: Sequence[Any]) -> list[Value]:
+    """z_i - log sum_j exp(z_j): stable log-probabilities."""
+    zs = _logit_values(logits, "log_softmax")
+    lse = _logsumexp(zs)
+    return [z - lse for z in zs]
+
+
+def _class_index(t: Any, k: int, who: str, where: str = "") -> int:
+    if isinstance(t, bool) or not isinstance(t, numbers.Integral):
+        raise ValueError(f"{who}: target{where} must be a class index (int), got {t!r}")
+    if not 0 <= t < k:
+        raise ValueError(f"{who}: target{where} = {t} is out of range for {k} classes (0..{k - 1})")
+    return int(t)
+
+
+def _per_example(fn, inputs: Any, target: Any, who: str, reduction: str) -> Value:
+    """Apply ``fn(values, index)`` to one example, or to a batch and reduce."""
+    _check_reduction(who, reduction)
+    if _is_seq(inputs) and len(inputs) > 0 and _is_seq(inputs[0]):
+        if not _is_seq(target):
+            raise ValueError(f"{who}: a batch of {len(inputs)} examples needs a list of targets")
+        if len(inputs) != len(target):
+            raise ValueError(
+                f"{who}: length mismatch, {len(inputs)} examples but {len(target)} targets"
+            )
+        losses = [
+            fn(_logit_values(z, who), _class_index(t, len(z), who, f"[{i}]"))
+            for i, (z, t) in enumerate(zip(inputs, target, strict=True))
+        ]
+        return _reduce(autograd.sum(losses), len(losses), reduction)
+    zs = _logit_values(inputs, who)
+    if _is_seq(target):
+        raise ValueError(
+            f"{who}: one example's logits need one class index, got a list of {len(target)}"
+        )
+    return fn(zs, _class_index(target, len(zs), who))
+
+
+def _ce_one(zs: list[Value], t: int) -> Value:
+    return _logsumexp(zs) - zs[t]
+
+
+def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Value:
+    """-log softmax(logits)[target] via log-sum-exp; stable for any finite logits.
+
+    One example: a list of K logits and an int. A batch: a list of logit lists
+    and a list of ints, reduced by mean (or sum).
+    """
+    return _per_example(_ce_one, logits, target, "cross_entropy", reduction)
+
+
+def nll_loss(log_probs: Any, target: Any, reduction: str = "mean") -> Value:
+    """-log_probs[target], for outputs that are already log-probabilities
+    (``log_softmax``); ``cross_entropy`` = ``nll_loss(log_softmax(z), t)``."""
+    return _per_example(lambda lp, t: -lp[t], log_probs, target, "nll_loss", reduction)
