@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from collections.abc import Iterator
 
 FLAGS = [0, 0]
@@ -29,7 +30,7 @@ def _depths() -> list[int]:
         return _local.depths
     except AttributeError:
         _local.depths = [0, 0]
-        _local.sites = {}
+        _local.sites = weakref.WeakKeyDictionary()
         return _local.depths
 
 
@@ -43,8 +44,12 @@ def is_anomaly_enabled() -> bool:
     return bool(FLAGS[1]) and _depths()[1] > 0
 
 
-def creation_sites() -> dict:
-    """The current thread's node -> "file:line" map kept while anomaly mode is on."""
+def creation_sites() -> weakref.WeakKeyDictionary:
+    """The current thread's node -> "file:line" map, kept while anomaly mode is on.
+
+    Weakly keyed: remembering where a node was made never keeps it alive, so a
+    training loop under ``detect_anomaly()`` frees its graphs as usual.
+    """
     _depths()
     return _local.sites
 
@@ -75,7 +80,7 @@ def no_grad() -> contextlib.AbstractContextManager[None]:
 def detect_anomaly() -> contextlib.AbstractContextManager[None]:
     """Raise at the first NaN or inf, naming the op and where its node was created.
 
-    Node creation sites are remembered only inside the block, and forgotten when
-    the outermost block exits.
+    Node creation sites are remembered only inside the block (never keeping a
+    node alive), and forgotten when the outermost block exits.
     """
     return _counted(1)

@@ -1,9 +1,10 @@
 """Value: one float, its gradient, and the op and operands that produced it.
 
-A graph is made of millions of these, so a Value is small: six slots and no
-per-node closure. The op (an entry of ``ops``) says how to read the operand
-slots: ``_a`` for a unary op, ``_a`` and ``_b`` for a binary op, and for an
-n-ary op (sum, dot, max) ``_a`` holds the tuple of operands. Nodes refer only to
+A graph is made of millions of these, so a Value is small: six slots (and a
+weak-reference slot, used only by anomaly detection) and no per-node closure.
+The op (an entry of ``ops``) says how to read the operand slots: ``_a`` for a
+unary op, ``_a`` and ``_b`` for a binary op, and for an n-ary op (sum, dot,
+max) ``_a`` holds the tuple of operands. Nodes refer only to
 their operands, never to their consumers, so graphs hold no reference cycles and
 are freed by reference counting the moment the last handle goes.
 """
@@ -25,7 +26,7 @@ _REAL = (float, int)
 class Value:
     """A scalar node of the computation graph."""
 
-    __slots__ = ("data", "grad", "label", "_rule", "_a", "_b")
+    __slots__ = ("data", "grad", "label", "_rule", "_a", "_b", "__weakref__")
     is_constant = False  # overridden by Constant: a leaf made from a plain number
 
     def __init__(self, data: Number, label: str = "") -> None:

@@ -1,8 +1,8 @@
 """Neuron, Layer, MLP and the other units networks are built from.
 
-Speed comes from the graph's shape: a neuron's weighted sum is ONE n-ary
-``dot`` node, then one "+" for the bias and one node for the activation, where
-a naive build makes 2n binary nodes. A Layer turns float inputs into Values
+Speed comes from the graph's shape: a neuron's weighted sum and its bias are
+ONE n-ary ``dot`` node (operands w, x, b), then one node for the activation,
+where a naive build makes 2n + 1 binary nodes. A Layer turns float inputs into Values
 once and hands the same list to every neuron; an MLP converts once for all
 its layers.
 """
@@ -75,9 +75,7 @@ class Neuron(Module):
             x = (x,)
         if len(x) != self.nin:
             raise ValueError(f"Neuron: expected {self.nin} inputs, got {len(x)}")
-        out = dot(self.w, x)
-        if self.b is not None:
-            out = out + self.b
+        out = dot(self.w, x, bias=self.b)
         act = self._act
         return out if act is None else act(out)
 
@@ -121,10 +119,7 @@ class Layer(Module):
         out = []
         append = out.append
         for n in self.neurons:
-            v = dot(n.w, xs)
-            b = n.b
-            if b is not None:
-                v = v + b
+            v = dot(n.w, xs, bias=n.b)
             act = n._act
             append(v if act is None else act(v))
         return out

@@ -117,14 +117,16 @@ def test_forward_is_one_dot_node_per_neuron_and_inputs_are_converted_once():
     dots = [v for v in nodes if v.op == "dot"]
     assert len(dots) == 4 + 2 + 1
     assert not [v for v in nodes if v.op == "*"]  # no per-weight multiply nodes
-    first = [d for d in dots if len(d.parents) == 6]
+    first = [d for d in dots if len(d.parents) == 7]  # 3 weights, 3 inputs, the bias
     assert len(first) == 4
-    inputs = {id(p) for d in first for p in d.parents[3:]}
+    inputs = {id(p) for d in first for p in d.parents[3:6]}
     assert len(inputs) == 3  # all four neurons read the same three input Values
     weights = {id(w) for n in model.layers[0].neurons for w in n.w}
     assert {id(p) for d in first for p in d.parents[:3]} == weights
-    # per neuron: dot, + bias, activation; 7 neurons, 6 relus (linear output)
-    assert sum(v.op == "+" for v in nodes) == 7
+    biases = {id(n.b) for n in model.layers[0].neurons}
+    assert {id(d.parents[6]) for d in first} == biases
+    # per neuron: one dot (bias folded in) and an activation; 6 relus (linear output)
+    assert sum(v.op == "+" for v in nodes) == 0
     assert sum(v.op == "relu" for v in nodes) == 6
 
 
