@@ -4,6 +4,8 @@ Public names only; see README.md for the tour.
 """
 
 from .backward import backward, grad, topological_order
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .hessian import hessian
 from .mode import AnomalyError, detect_anomaly, is_grad_enabled, no_grad
 from .value import Constant, Value, dot, maximum
 from .value import sum_values as sum
@@ -21,12 +23,16 @@ def __getattr__(name: str):
 __all__ = [
     "AnomalyError",
     "Constant",
+    "GradcheckError",
     "Value",
     "backward",
     "detect_anomaly",
     "dot",
     "draw",
     "grad",
+    "gradcheck",
+    "gradgradcheck",
+    "hessian",
     "is_grad_enabled",
     "maximum",
     "no_grad",

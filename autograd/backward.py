@@ -172,7 +172,8 @@ def grad(
     result = []
     for x in inputs:
         g = grads.get(x, 0.0)
-        result.append(g if isinstance(g, Value) else Value(float(g)))
+        # A leaf result (a constant gradient) is copied, so no two inputs share one object.
+        result.append(g if isinstance(g, Value) and not g.is_leaf else Value(float(g)))
     return result
 
 
@@ -198,6 +199,8 @@ def _gradients(output: Value, create_graph: bool) -> dict:
             else:
                 gs = rule.vjp(g, list(args), out)
         except (ArithmeticError, ValueError) as err:
+            if isinstance(err, AnomalyError):
+                raise
             raise _backward_error(err, node) from None
         if anomaly:
             _check_grads(node, gs)

@@ -1,0 +1,23 @@
+"""Hypothesis profiles for the whole test suite (settings only).
+
+``default``: modest example counts and no deadline (graph building makes the
+first examples slow, and CI machines vary), so ``make test`` stays fast.
+``thorough``: ten times the examples, for a soak run:
+``HYPOTHESIS_PROFILE=thorough pytest tests``.
+"""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "default",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "thorough",
+    parent=settings.get_profile("default"),
+    max_examples=1000,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
