@@ -4,6 +4,8 @@
 first examples slow, and CI machines vary), so ``make test`` stays fast.
 ``thorough``: ten times the examples, for a soak run:
 ``HYPOTHESIS_PROFILE=thorough pytest tests``.
+``ci`` (chosen when CI is set): the default, derandomized, so a CI run is
+reproducible and never goes red on an example no one can replay.
 """
 
 import os
@@ -20,4 +22,11 @@ settings.register_profile(
     parent=settings.get_profile("default"),
     max_examples=1000,
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+settings.register_profile(
+    "ci",
+    parent=settings.get_profile("default"),
+    derandomize=True,
+    database=None,
+)
+_default = "ci" if os.environ.get("CI") else "default"
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _default))
