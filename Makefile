@@ -22,7 +22,7 @@ test: lint
 	$(PY) -m pytest -n 2 -q
 
 demo: $(STAMP)
-	$(PY) -m autograd.lecture
+	$(PY) -m nn train --out out
 	$(PY) -m autograd.viz --out out/lecture_graph.svg
 
 clean:

@@ -72,11 +72,14 @@ from .losses import (
     softmax,
     sse_loss,
 )
+from .metrics import accuracy, confusion_matrix
 from .module import Module
 from .optim import SGD, Adam, AdamW, Optimizer
 from .regularizers import l1, l2, weight_elimination
 from .schedules import ConstantLR, CosineAnnealing, LinearDecay, LRSchedule, StepLR
 from .serialization import load, save
+from .tasks import LOSSES, Task, get_task
+from .train import OPTIMIZERS, SCHEDULES, History, evaluate, fit, predict
 
 __all__ = [
     # modules and layers
@@ -105,4 +108,7 @@ __all__ = [
     # data
     "datasets", "DATASETS", "get_dataset", "make_moons", "make_circles", "make_spirals",
     "make_blobs", "make_sine", "train_val_split", "batches", "num_batches",
+    # training and metrics
+    "fit", "History", "predict", "evaluate", "LOSSES", "OPTIMIZERS", "SCHEDULES",
+    "Task", "get_task", "accuracy", "confusion_matrix",
 ]

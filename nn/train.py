@@ -1,0 +1,524 @@
+"""fit(): the lectures' training recipe as one call, returning a History.
+
+    history = nn.fit(model, X, y, loss="auto", optimizer="adam", lr=0.05,
+                     epochs=200, batch_size=32, val_split=0.25, early_stopping=30)
+
+Each epoch runs the recipe of the lectures over the training data, one batch
+at a time (``batch_size=1`` is SGD, ``None`` full-batch gradient descent,
+``k`` mini-batches of k shuffled examples):
+
+1. forward: the batch's loss (plus any regularisers) is built as ONE graph;
+2. backward: ``loss.backward()`` fills every parameter's ``.grad``;
+3. update: ``optimizer.step()``;
+4. (optional, ``perturb=eps``) if the epoch's training loss did not go down,
+   add U(-eps, eps) noise to every weight: the lecture's "verify that the
+   cost has reduced, else perturb the weights randomly".
+
+After the epoch the validation set (if any) is scored under ``no_grad()``
+and the learning-rate schedule (if any) takes one step. The best epoch (lowest
+validation loss, or training loss without validation) is remembered, with a
+snapshot of its weights, and restored at the end when validation or early
+stopping is in use. Ctrl-C stops cleanly: you get the History so far and, if
+a best epoch was tracked, its weights.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from autograd import Value, no_grad
+
+from .data import batches, check_xy, make_rng, num_batches, train_val_split
+from .module import Module
+from .optim import SGD, Adam, AdamW
+from .schedules import ConstantLR, CosineAnnealing, LinearDecay, LRSchedule, StepLR
+from .tasks import Task, get_task, output_width
+
+__all__ = ["History", "OPTIMIZERS", "SCHEDULES", "evaluate", "fit", "predict"]
+
+OPTIMIZERS: tuple[str, ...] = ("sgd", "adam", "adamw")
+SCHEDULES: tuple[str, ...] = ("constant", "step", "linear", "cosine")
+# The learning rate a named optimiser gets when fit() is given none.
+DEFAULT_LR = {"sgd": 0.1, "adam": 0.01, "adamw": 0.01}
+
+_SERIES = ("epoch", "loss", "val_loss", "accuracy", "val_accuracy", "grad_norm", "lr", "time")
+
+
+# --- History --------------------------------------------------------------------------
+
+
+@dataclass
+class History:
+    """What happened during ``fit``: one entry per completed epoch in each series.
+
+    Series (lists, index e - 1 for epoch e): ``epoch`` (1, 2, ...), ``loss`` (the
+    training objective, data loss plus regularisers, averaged over the epoch's
+    examples as the weights moved), ``val_loss`` (data loss on the validation
+    set after the epoch), ``accuracy`` and ``val_accuracy`` (fractions in [0, 1];
+    None for regression or without validation), ``grad_norm`` (the L2 norm of
+    all parameter gradients, averaged over the epoch's updates), ``lr`` (the
+    learning rate used) and ``time`` (seconds).
+
+    Summary: ``best_epoch`` (epoch number with the lowest validation loss, or
+    training loss without validation), ``stopped_early``, ``interrupted``,
+    ``updates`` (optimiser steps in total), ``perturbations`` and
+    ``perturbed_epochs`` (the lecture's step 4), ``task`` (the resolved loss,
+    as a dict for ``nn.predict``) and ``config`` (the settings fit ran with).
+    """
+
+    epoch: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    val_loss: list[float | None] = field(default_factory=list)
+    accuracy: list[float | None] = field(default_factory=list)
+    val_accuracy: list[float | None] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    time: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_early: bool = False
+    interrupted: bool = False
+    updates: int = 0
+    perturbations: int = 0
+    perturbed_epochs: list[int] = field(default_factory=list)
+    task: dict[str, Any] | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def epochs_run(self) -> int:
+        """How many epochs completed."""
+        return len(self.epoch)
+
+    @property
+    def has_validation(self) -> bool:
+        return any(v is not None for v in self.val_loss)
+
+    def best(self) -> dict[str, Any]:
+        """Every series' value at ``best_epoch`` ({} before the first epoch)."""
+        if self.best_epoch is None:
+            return {}
+        i = self.best_epoch - 1
+        return {name: getattr(self, name)[i] for name in _SERIES}
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (``json.dumps`` it); ``History.from_dict`` reverses it."""
+        out: dict[str, Any] = {"format": "chainrule.history", "version": 1}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = (
+                list(value) if isinstance(value, list) else dict(value)
+                if isinstance(value, dict) else value
+            )
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> History:
+        """Rebuild a History from ``to_dict()``'s output (e.g. read from history.json)."""
+        if not isinstance(data, dict) or data.get("format") != "chainrule.history":
+            raise ValueError("History.from_dict: not a chainrule history (missing 'format')")
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - names - {"format", "version"})
+        if unknown:
+            raise ValueError(f"History.from_dict: unknown keys {unknown}")
+        history = cls(**{k: v for k, v in data.items() if k in names})
+        lengths = {name: len(getattr(history, name)) for name in _SERIES}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"History.from_dict: series of different lengths {lengths}")
+        return history
+
+
+# --- building the pieces ------------------------------------------------------------------
+
+
+def make_optimizer(
+    name: Any, params: list[Value], lr: float | None = None,
+    momentum: float | None = None, weight_decay: float | None = None,
+):
+    """An optimiser by name ("sgd", "adam", "adamw") or the instance given, checked."""
+    if not isinstance(name, str):
+        if not callable(getattr(name, "step", None)):
+            raise TypeError(
+                f"fit: optimizer must be one of {', '.join(OPTIMIZERS)} or an object with "
+                f"step(), got {name!r}"
+            )
+        given = [k for k, v in (("lr", lr), ("momentum", momentum),
+                                ("weight_decay", weight_decay)) if v is not None]
+        if given:
+            raise ValueError(
+                f"fit: {', '.join(given)} apply only when optimizer is a name; "
+                "set them on the optimizer instance instead"
+            )
+        own = getattr(name, "params", None)
+        if isinstance(own, list) and own:
+            mine = {id(p) for p in params}
+            if not any(id(p) in mine for p in own):
+                raise ValueError(
+                    "fit: the optimizer holds none of the model's parameters; "
+                    "build it from model.parameters()"
+                )
+        return name
+    key = name.strip().lower()
+    if key not in OPTIMIZERS:
+        raise ValueError(f"fit: unknown optimizer {name!r}; valid names: {', '.join(OPTIMIZERS)}")
+    lr = DEFAULT_LR[key] if lr is None else lr
+    if key == "sgd":
+        return SGD(params, lr, momentum=momentum or 0.0, weight_decay=weight_decay or 0.0)
+    if momentum is not None:
+        raise ValueError(f"fit: momentum applies only to the 'sgd' optimizer, not {key!r}")
+    cls = Adam if key == "adam" else AdamW
+    return cls(params, lr) if weight_decay is None else cls(params, lr, weight_decay=weight_decay)
+
+
+def make_schedule(spec: Any, optimizer: Any, epochs: int) -> LRSchedule | None:
+    """A schedule stepped once per epoch, by name or as given (bound to ``optimizer``)."""
+    if spec is None:
+        return None
+    if isinstance(spec, LRSchedule):
+        if spec.optimizer is None:
+            spec.optimizer = optimizer
+            optimizer.lr = spec.get_last_lr()
+        elif spec.optimizer is not optimizer:
+            raise ValueError("fit: the schedule drives a different optimizer than fit's")
+        return spec
+    if not isinstance(spec, str) or spec.strip().lower() not in SCHEDULES:
+        raise ValueError(f"fit: unknown schedule {spec!r}; valid names: {', '.join(SCHEDULES)}")
+    key = spec.strip().lower()
+    lr = optimizer.lr
+    if key == "constant":
+        return ConstantLR(optimizer=optimizer)
+    if key == "step":  # divide by 10 after each third of the run
+        return StepLR(max(1, epochs // 3), 0.1, optimizer=optimizer)
+    if key == "linear":  # micrograd's demo schedule: down to a tenth, linearly
+        return LinearDecay(lr, lr * 0.1, max(1, epochs), optimizer=optimizer)
+    return CosineAnnealing(max(1, epochs), optimizer=optimizer)
+
+
+def _regularizers(spec: Any) -> list[Callable[[Module], Any]]:
+    if spec is None:
+        return []
+    regs = [spec] if callable(spec) else list(spec)
+    for r in regs:
+        if not callable(r):
+            raise TypeError(
+                f"fit: regularizers must be callables model -> Value, e.g. "
+                f"lambda m: nn.l2(m, lam=1e-4); got {r!r}"
+            )
+    return regs
+
+
+def _count(name: str, value: Any, low: int, allow_none: bool = False) -> int | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"fit: {name} must be an int >= {low}, got {value!r}")
+    return int(value)
+
+
+def _nonneg(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"fit: {name} must be a number, got {value!r}")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"fit: {name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def progress_bar_shown(progress: bool = True) -> bool:
+    """Whether ``fit(progress=progress)`` draws a bar: stderr is a terminal and tqdm imports."""
+    if not progress:
+        return False
+    stream = sys.stderr
+    isatty = getattr(stream, "isatty", None)
+    if stream is None or isatty is None or not isatty():
+        return False
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:  # the optional "train" extra is not installed
+        return False
+    return True
+
+
+def _progress_bar(progress: bool, total: int):
+    """A tqdm bar on stderr, or None (progress off, stderr not a TTY, tqdm missing)."""
+    if not progress_bar_shown(progress):
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="train", unit="epoch", file=sys.stderr, dynamic_ncols=True)
+
+
+def format_epoch(history: History) -> str:
+    """The last epoch's figures as one line: "loss 0.1234  acc 95.0%  val_loss ..."."""
+    i = len(history.epoch) - 1
+    parts = [f"loss {history.loss[i]:.4f}"]
+    if history.accuracy[i] is not None:
+        parts.append(f"acc {100 * history.accuracy[i]:.1f}%")
+    if history.val_loss[i] is not None:
+        parts.append(f"val_loss {history.val_loss[i]:.4f}")
+    if history.val_accuracy[i] is not None:
+        parts.append(f"val_acc {100 * history.val_accuracy[i]:.1f}%")
+    return "  ".join(parts)
+
+
+def _outputs(model: Module, X: Sequence) -> list:
+    with no_grad():
+        return [model(x) for x in X]
+
+
+def _score(task: Task, outputs: list, labels: Sequence) -> tuple[float, float | None]:
+    """(loss, accuracy) of outputs computed under no_grad."""
+    with no_grad():
+        loss = task(outputs, labels).data
+    if not task.classification:
+        return loss, None
+    hits = sum(1 for o, t in zip(outputs, labels, strict=True) if task.predict_one(o) == t)
+    return loss, hits / len(labels)
+
+
+# --- fit ---------------------------------------------------------------------------------
+
+
+def fit(
+    model: Module,
+    X: Sequence,
+    y: Sequence,
+    *,
+    loss: Any = "auto",
+    optimizer: Any = "adam",
+    lr: float | None = None,
+    momentum: float | None = None,
+    weight_decay: float | None = None,
+    schedule: Any = None,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    val_data: tuple[Sequence, Sequence] | None = None,
+    val_split: float | None = None,
+    early_stopping: int | None = None,
+    min_delta: float = 0.0,
+    restore_best: bool | None = None,
+    regularizers: Any = None,
+    perturb: float | None = None,
+    seed: Any = 0,
+    progress: bool = True,
+    callbacks: Any = None,
+) -> History:
+    """Train ``model`` on ``(X, y)`` and return the History of the run.
+
+    loss            a name (see ``nn.tasks``: "auto", "mse", "bce", "bce_logits" /
+                    "logistic", "hinge", "cross_entropy") or a callable
+                    ``loss(outputs, targets) -> Value`` over one batch.
+    optimizer       "sgd", "adam" or "adamw" (built with ``lr``, ``momentum``,
+                    ``weight_decay``; lr defaults to 0.1 for sgd, 0.01 for adam),
+                    or an optimiser instance over ``model.parameters()``.
+    schedule        None, "constant", "step", "linear", "cosine" or an nn schedule;
+                    stepped once per epoch.
+    batch_size      1: SGD; None: full batch; k: mini-batches of k. Batches are
+                    shuffled each epoch (unless ``shuffle=False``), seeded by ``seed``.
+    val_data        ``(X_val, y_val)``; or ``val_split`` a fraction of (X, y) held
+                    out with ``nn.train_val_split`` (seeded by ``seed``).
+    early_stopping  patience: stop after this many epochs without a new best
+                    (validation loss, or training loss without validation; an
+                    improvement must exceed ``min_delta``).
+    restore_best    put the best epoch's weights back at the end; default: yes
+                    when validation or early stopping is in use.
+    regularizers    a callable ``model -> Value`` (or a list of them) added to
+                    every batch's loss, e.g. ``lambda m: nn.l2(m, lam=1e-4)``.
+    perturb         eps > 0: when an epoch's training loss is not below the
+                    previous epoch's, add U(-eps, eps) to every parameter.
+    seed            int (default 0), None for fresh randomness, or a random.Random.
+    progress        show a tqdm bar on stderr (only when stderr is a terminal and
+                    tqdm is installed).
+    callbacks       a callable ``cb(history, model)`` (or a list), called after
+                    every epoch.
+    """
+    if not isinstance(model, Module):
+        raise TypeError(f"fit: model must be an nn.Module, got {type(model).__name__}")
+    X, y = check_xy("fit", X, y)
+    epochs = _count("epochs", epochs, 1)
+    patience = _count("early_stopping", early_stopping, 1, allow_none=True)
+    min_delta = _nonneg("min_delta", min_delta)
+    eps = None if perturb is None else _nonneg("perturb", perturb) or None
+    if val_data is not None and val_split is not None:
+        raise ValueError("fit: give val_data or val_split, not both")
+    rng = make_rng("fit", seed)
+    if val_split is not None:
+        X_train, y_train, X_val, y_val = train_val_split(X, y, val_split, seed=rng)
+    elif val_data is not None:
+        if not isinstance(val_data, (tuple, list)) or len(val_data) != 2:
+            raise ValueError("fit: val_data must be a pair (X_val, y_val)")
+        X_train, y_train = X, y
+        X_val, y_val = check_xy("fit (val_data)", *val_data)
+    else:
+        X_train, y_train, X_val, y_val = X, y, None, None
+    num_batches(len(X_train), batch_size)  # checks batch_size before any work
+
+    with no_grad():
+        width = output_width(model(X_train[0]))
+    task = get_task(loss, y_train, width)
+    task.check_labels(y_train)
+    if X_val is not None:
+        task.check_labels(y_val, "y_val")
+
+    params = model.parameters()
+    opt = make_optimizer(optimizer, params, lr, momentum, weight_decay)
+    sched = make_schedule(schedule, opt, epochs)
+    regs = _regularizers(regularizers)
+    cbs = [] if callbacks is None else [callbacks] if callable(callbacks) else list(callbacks)
+    has_val = X_val is not None
+    track = has_val or patience is not None or restore_best is True
+    restore = track if restore_best is None else bool(restore_best)
+    noise_rng = make_rng("fit", rng.getrandbits(64)) if eps else None
+    extra = [p for p in getattr(opt, "params", []) if id(p) not in {id(q) for q in params}]
+
+    history = History(
+        task=task.to_dict(),
+        config={
+            "epochs": epochs, "batch_size": batch_size, "shuffle": shuffle,
+            "n_train": len(X_train), "n_val": 0 if X_val is None else len(X_val),
+            "optimizer": type(opt).__name__, "lr": getattr(opt, "lr", None),
+            "schedule": None if sched is None else type(sched).__name__,
+            "early_stopping": patience, "perturb": eps,
+            "monitor": "val_loss" if has_val else "loss",
+            "seed": seed if seed is None or isinstance(seed, int) else repr(seed),
+        },
+    )
+    best_value = math.inf
+    best_state: dict[str, float] | None = None
+    since_best = 0
+    was_training = model.training
+    bar = _progress_bar(progress, epochs)
+    try:
+        for epoch in range(1, epochs + 1):
+            start = time.perf_counter()
+            epoch_lr = getattr(opt, "lr", None)
+            model.train()
+            total = grad_norms = 0.0
+            seen = hits = steps = 0
+            for xb, yb in batches(X_train, y_train, batch_size, shuffle=shuffle, seed=rng):
+                outputs = [model(x) for x in xb]
+                batch_loss = task(outputs, yb)
+                for reg in regs:
+                    batch_loss = batch_loss + reg(model)
+                value = batch_loss.data
+                if not math.isfinite(value):
+                    raise FloatingPointError(
+                        f"fit: the loss became {value} at epoch {epoch}; "
+                        "try a smaller learning rate"
+                    )
+                for p in params:
+                    p.grad = 0.0
+                for p in extra:
+                    p.grad = 0.0
+                batch_loss.backward()
+                grad_norms += math.sqrt(sum(p.grad * p.grad for p in params))
+                opt.step()
+                steps += 1
+                history.updates += 1
+                total += value * len(xb)
+                seen += len(xb)
+                if task.classification:
+                    predict = task.predict_one
+                    hits += sum(1 for o, t in zip(outputs, yb, strict=True) if predict(o) == t)
+            train_loss = total / seen
+            val_loss = val_acc = None
+            if has_val:
+                model.eval()
+                val_loss, val_acc = _score(task, _outputs(model, X_val), y_val)
+
+            _record(
+                history, epoch, train_loss, val_loss,
+                hits / seen if task.classification else None, val_acc,
+                grad_norms / steps, epoch_lr, time.perf_counter() - start,
+            )
+
+            monitored = val_loss if has_val else train_loss
+            if monitored < best_value - min_delta or history.best_epoch is None:
+                best_value = monitored
+                history.best_epoch = epoch
+                since_best = 0
+                if track:
+                    best_state = model.state_dict()
+            else:
+                since_best += 1
+
+            # Step 4: the cost did not go down this epoch, so shake the weights.
+            if eps and epoch > 1 and train_loss >= history.loss[-2]:
+                for p in params:
+                    p.data += noise_rng.uniform(-eps, eps)
+                history.perturbations += 1
+                history.perturbed_epochs.append(epoch)
+            if sched is not None:
+                sched.step()
+            for cb in cbs:
+                cb(history, model)
+            if bar is not None:
+                bar.set_postfix_str(format_epoch(history), refresh=False)
+                bar.update(1)
+            if patience is not None and since_best >= patience and epoch < epochs:
+                history.stopped_early = True
+                break
+    except KeyboardInterrupt:
+        # The half-finished epoch is not recorded; weights go back to the best epoch.
+        history.interrupted = True
+        _truncate(history)
+    finally:
+        if bar is not None:
+            bar.close()
+        model.train(was_training)
+    if restore and best_state is not None:
+        model.load_state_dict(best_state)
+    return history
+
+
+def _record(history: History, *values: Any) -> None:
+    """Append one epoch to every series (in _SERIES order)."""
+    for name, value in zip(_SERIES, values, strict=True):
+        getattr(history, name).append(value)
+
+
+def _truncate(history: History) -> None:
+    """Cut every series to the shortest (an interrupt may land between appends)."""
+    n = min(len(getattr(history, name)) for name in _SERIES)
+    for name in _SERIES:
+        del getattr(history, name)[n:]
+
+
+# --- using a trained model -------------------------------------------------------------
+
+
+def _task_for(model: Module, X: Sequence, loss: Any) -> tuple[Task, list]:
+    if isinstance(X, (str, bytes)) or not isinstance(X, Sequence) or not X:
+        raise ValueError("X must be a non-empty list of examples")
+    outputs = _outputs(model, X)
+    return get_task(loss, None, output_width(outputs[0])), outputs
+
+
+def predict(model: Module, X: Sequence, loss: Any = "auto") -> list:
+    """The predicted class of each example in X, by the rule of ``loss``.
+
+    ``loss`` is a name (as for ``fit``; without labels "auto" means argmax for
+    K outputs, logit > 0 for one), or ``history.task`` from ``fit``, which
+    remembers exactly how training read the labels (for a regression task the
+    predictions are the outputs' values).
+    """
+    task, outputs = _task_for(model, X, loss)
+    return [task.predict_one(o) for o in outputs]
+
+
+def evaluate(model: Module, X: Sequence, y: Sequence, loss: Any = "auto") -> dict[str, Any]:
+    """``{"loss": ..., "accuracy": ...}`` of ``model`` on (X, y), computed under no_grad.
+
+    The loss is the data loss alone (no regularisers); accuracy is None for
+    regression. ``loss`` is resolved against ``y`` as ``fit`` does.
+    """
+    X, y = check_xy("evaluate", X, y)
+    outputs = _outputs(model, X)
+    task = get_task(loss, y, output_width(outputs[0]))
+    task.check_labels(y)
+    value, acc = _score(task, outputs, y)
+    return {"loss": value, "accuracy": acc}
