@@ -7,7 +7,7 @@ from .backward import backward, grad, topological_order
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .hessian import hessian
 from .mode import AnomalyError, detect_anomaly, is_grad_enabled, no_grad
-from .value import Constant, Value, dot, maximum
+from .value import Constant, Value, dot, dots, maximum
 from .value import sum_values as sum
 
 
@@ -28,6 +28,7 @@ __all__ = [
     "backward",
     "detect_anomaly",
     "dot",
+    "dots",
     "draw",
     "grad",
     "gradcheck",

@@ -32,14 +32,16 @@ def topological_order(root: Value) -> list[Value]:
     return [*leaves, *interior]
 
 
-def _interior_order(root: Value) -> list[Value]:
+def _interior_order(root: Value, reset_grads: bool = False) -> list[Value]:
     """Interior nodes under ``root`` in post-order (operands first), iteratively.
 
     A node stays on the stack while its operands are explored and is placed when
-    it surfaces again. ``state`` maps a node to False (expanded) or True (placed);
-    in a DAG an operand is never found expanded-but-unplaced, so no node is
-    placed before its operands. Leaves need no place: backward has nothing to
-    do at a leaf but accumulate, which its consumers already did.
+    it surfaces again (or at once, if it has no unplaced interior operand).
+    ``state`` maps a node to False (expanded) or True (placed); in a DAG an
+    operand is never found expanded-but-unplaced, so no node is placed before its
+    operands. Leaves need no place: backward has nothing to do at a leaf but
+    accumulate, which its consumers already do. ``reset_grads`` zeroes each
+    placed node's ``.grad``, as backward() needs.
     """
     if root._rule is None:
         return []
@@ -53,20 +55,30 @@ def _interior_order(root: Value) -> list[Value]:
         seen = get(node)
         if seen is None:
             state[node] = False
-            rule = node._rule
-            arity = rule.arity
-            if arity == 2:
-                operands = (node._b, node._a)
-            else:
-                operands = (node._a,) if arity == 1 else node._a[::-1]
-            for p in operands:
+            depth = len(stack)
+            arity = node._rule.arity
+            if arity:
+                p = node._a
                 if p._rule is not None and p not in state:
                     push(p)
-        else:
-            pop()
-            if seen is False:
-                state[node] = True
-                place(node)
+                if arity == 2:
+                    p = node._b
+                    if p._rule is not None and p not in state:
+                        push(p)
+            else:
+                for p in node._a:
+                    if p._rule is not None and p not in state:
+                        push(p)
+            if len(stack) > depth:
+                continue  # come back to it once the pushed operands are placed
+        elif seen:
+            pop()  # a duplicate stack entry of a node already placed
+            continue
+        pop()
+        state[node] = True
+        if reset_grads:
+            node.grad = 0.0
+        place(node)
     return order
 
 
@@ -93,9 +105,7 @@ def backward(root: Value) -> None:
     are reset first, so they hold what this pass gave them.
     """
     with _collector_paused():
-        order = _interior_order(root)
-        for node in order:
-            node.grad = 0.0
+        order = _interior_order(root, reset_grads=True)
         root.grad += 1.0
         _chain_rule(reversed(order), is_anomaly_enabled())
 

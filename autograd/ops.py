@@ -224,7 +224,7 @@ def hardtanh(min_val: float, max_val: float) -> Op:
 
 def _dot_forward(xs):
     n = len(xs) // 2
-    total = float(sum(map(mul, xs[:n], xs[n : 2 * n])))
+    total = float(sum(map(mul, xs, xs[n : 2 * n])))  # map stops after the n weights
     return total + xs[-1] if len(xs) % 2 else total
 
 

@@ -61,7 +61,7 @@ class Value:
             return (self._a, self._b)
         if rule.arity == 1:
             return (self._a,)
-        return self._a
+        return tuple(self._a)
 
     _prev = parents  # micrograd's name, so its drawing code runs unchanged
 
@@ -280,7 +280,7 @@ def _node_or_raise(rule: ops.Op, a: Value, b: Value) -> Value:
     return _node(data, rule, a, b)
 
 
-def _nary(rule: ops.Op, operands: tuple) -> Value:
+def _nary(rule: ops.Op, operands: list) -> Value:
     try:
         data = rule.forward([x.data for x in operands])
     except (ArithmeticError, ValueError) as err:
@@ -340,10 +340,10 @@ def _check_anomaly(v: Value, rule: ops.Op | None = None, a=None, b=None) -> None
 
 # --- n-ary helpers (exported as autograd.sum, autograd.dot, autograd.maximum) ---------
 
-def _operands(values: Iterable, op: str) -> tuple:
+def _operands(values: Iterable, op: str) -> list:
     if isinstance(values, Value) or not isinstance(values, Iterable):
         raise TypeError(f"{op}: expected an iterable of Values or numbers, got {values!r}")
-    return tuple(_operand(x, op) for x in values)
+    return [_operand(x, op) for x in values]
 
 
 def sum_values(values: Iterable[Value | Number]) -> Value:
@@ -364,17 +364,66 @@ def dot(
     Operands are laid out w_1..w_n, x_1..x_n, then the bias if given, so a
     neuron's pre-activation is a single node instead of 2n binary ones.
     """
-    w, x = tuple(ws), tuple(xs)
+    w = ws if isinstance(ws, (list, tuple)) else tuple(ws)
+    x = xs if isinstance(xs, (list, tuple)) else tuple(xs)
     if len(w) != len(x):
         raise ValueError(f"dot: length mismatch, {len(w)} weights and {len(x)} inputs")
-    operands = w + x if bias is None else w + x + (bias,)
+    operands = [*w, *x]
+    if bias is not None:
+        operands.append(bias)
     for v in operands:
         if v.__class__ is not Value:  # numbers (or Constants): take the checked path
-            operands = tuple(_operand(v, "dot") for v in operands)
+            operands = [_operand(v, "dot") for v in operands]
             break
     if not operands:
         return Constant(0.0)
     return _nary(ops.DOT, operands)
+
+
+def dots(
+    rows: Iterable[Iterable[Value | Number]],
+    xs: Iterable[Value | Number],
+    biases: Iterable[Value | Number | None] | None = None,
+) -> list[Value]:
+    """One "dot" node per row of weights, all reading the same inputs ``xs``.
+
+    The same nodes as ``[dot(w, xs, bias=b) for w, b in zip(rows, biases)]``, but
+    the shared inputs are checked and read once for the whole layer, not once
+    per neuron.
+    """
+    x = _checked(xs if isinstance(xs, (list, tuple)) else tuple(xs), "dots")
+    x_data = [v.data for v in x]
+    rows = rows if isinstance(rows, (list, tuple)) else list(rows)
+    if biases is None:
+        biases = [None] * len(rows)
+    elif not isinstance(biases, (list, tuple)):
+        biases = list(biases)
+    if len(biases) != len(rows):
+        raise ValueError(f"dots: {len(rows)} rows of weights but {len(biases)} biases")
+    forward = ops.DOT.forward
+    out = []
+    for row, b in zip(rows, biases, strict=True):
+        w = _checked(row if isinstance(row, (list, tuple)) else tuple(row), "dots")
+        if len(w) != len(x):
+            raise ValueError(f"dots: length mismatch, {len(w)} weights and {len(x)} inputs")
+        data = [v.data for v in w]
+        data += x_data
+        operands = [*w, *x]
+        if b is not None:
+            if b.__class__ is not Value:
+                b = _operand(b, "dots")
+            operands.append(b)
+            data.append(b.data)
+        out.append(_node(forward(data), ops.DOT, operands, None))
+    return out
+
+
+def _checked(values: list | tuple, op: str) -> list | tuple:
+    """``values`` with every plain number made a Constant (a no-op for all-Value input)."""
+    for v in values:
+        if v.__class__ is not Value:
+            return [_operand(v, op) for v in values]
+    return values
 
 
 def maximum(values: Iterable[Value | Number]) -> Value:

@@ -10,14 +10,14 @@ its layers.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from typing import Any
 
-from autograd import Value, dot, maximum
+from autograd import Value, dot, dots, maximum
 
 from .activations import Activation, activation_config, make_activation
-from .init import Constant, InitSpec, generator, get_initializer
-from .module import Module, build_module, module_spec
+from .init import Constant, InitSpec, finite_real, generator, get_initializer
+from .module import Module, _short, build_module, module_spec, reserve_parameters
 
 Inputs = Sequence  # a sequence of Values or numbers (a bare number when nin == 1)
 
@@ -28,14 +28,40 @@ def _count(who: str, what: str, n: Any) -> int:
     return n
 
 
-def as_inputs(x: Any, nin: int, who: str) -> list[Value]:
-    """``x`` as a list of ``nin`` Values, converting numbers once."""
+def _input_list(x: Any, nin: int, who: str) -> Sequence:
+    """``x`` as a list or tuple of ``nin`` items (a bare number counts as one input).
+
+    Text, mappings and sets are refused: their order (or their characters) would
+    be taken for the inputs silently.
+    """
     if isinstance(x, (Value, numbers.Real)):
         x = (x,)
-    n = len(x)
-    if n != nin:
-        raise ValueError(f"{who}: expected {nin} inputs, got {n}")
-    return [v if isinstance(v, Value) else Value(v) for v in x]
+    elif not isinstance(x, (list, tuple)):
+        if isinstance(x, (str, bytes, Mapping, Set)) or not isinstance(x, Iterable):
+            raise TypeError(
+                f"{who}: inputs must be a list of {nin} numbers or Values, got {_short(x, 80)}"
+            )
+        x = list(x)
+    if len(x) != nin:
+        raise ValueError(f"{who}: expected {nin} inputs, got {len(x)}")
+    return x
+
+
+def _bad_input(x: Sequence, who: str) -> TypeError:
+    """The TypeError naming the first input that is neither a number nor a Value."""
+    for i, v in enumerate(x):
+        if not isinstance(v, (Value, numbers.Real)):
+            return TypeError(f"{who}: inputs[{i}] must be a number or a Value, got {v!r}")
+    return TypeError(f"{who}: inputs must be numbers or Values")  # pragma: no cover
+
+
+def as_inputs(x: Any, nin: int, who: str) -> list[Value]:
+    """``x`` as a list of ``nin`` Values, converting numbers once."""
+    x = _input_list(x, nin, who)
+    try:
+        return [v if isinstance(v, Value) else Value(v) for v in x]
+    except TypeError:
+        raise _bad_input(x, who) from None
 
 
 class Neuron(Module):
@@ -57,8 +83,10 @@ class Neuron(Module):
         fan_out: int = 1,
     ) -> None:
         self.nin = _count("Neuron", "nin", nin)
-        gen = generator(rng)
+        fan_out = _count("Neuron", "fan_out", fan_out)
+        gen = generator(rng, "Neuron")
         draw = get_initializer(init)
+        reserve_parameters("Neuron", nin + (1 if bias else 0))
         self.w = [Value(draw(nin, fan_out, gen)) for _ in range(nin)]
         if bias:
             self.b = Value(get_initializer(bias_init, Constant(0.0))(nin, fan_out, gen))
@@ -71,11 +99,11 @@ class Neuron(Module):
         self._activation = activation
 
     def forward(self, x: Inputs) -> Value:
-        if isinstance(x, (Value, numbers.Real)):
-            x = (x,)
-        if len(x) != self.nin:
-            raise ValueError(f"Neuron: expected {self.nin} inputs, got {len(x)}")
-        out = dot(self.w, x, bias=self.b)
+        x = _input_list(x, self.nin, "Neuron")
+        try:
+            out = dot(self.w, x, bias=self.b)
+        except TypeError:
+            raise _bad_input(x, "Neuron") from None
         act = self._act
         return out if act is None else act(out)
 
@@ -103,7 +131,7 @@ class Layer(Module):
     ) -> None:
         self.nin = _count("Layer", "nin", nin)
         self.nout = _count("Layer", "nout", nout)
-        gen = generator(rng)
+        gen = generator(rng, "Layer")
         self.neurons = [
             Neuron(nin, activation, bias, init=init, bias_init=bias_init, rng=gen, fan_out=nout)
             for _ in range(nout)
@@ -116,13 +144,9 @@ class Layer(Module):
 
     def _forward(self, xs: list[Value]) -> list[Value]:
         """The forward pass on inputs already checked and converted to Values."""
-        out = []
-        append = out.append
-        for n in self.neurons:
-            v = dot(n.w, xs, bias=n.b)
-            act = n._act
-            append(v if act is None else act(v))
-        return out
+        neurons = self.neurons
+        pre = dots([n.w for n in neurons], xs, [n.b for n in neurons])
+        return [v if n._act is None else n._act(v) for n, v in zip(neurons, pre, strict=True)]
 
     def config(self) -> dict[str, Any]:
         return {
@@ -153,12 +177,16 @@ class MLP(Module):
         rng: Any = None,
     ) -> None:
         self.nin = _count("MLP", "nin", nin)
-        if isinstance(nouts, (int, str)) or not nouts:
-            raise ValueError(f"MLP: nouts must be a non-empty list of layer widths, got {nouts!r}")
-        widths = [_count("MLP", "every layer width", n) for n in nouts]
+        if not isinstance(nouts, (str, bytes, Mapping, Set)) and isinstance(nouts, Iterable):
+            nouts = list(nouts)
+        if not isinstance(nouts, list) or not nouts:
+            raise ValueError(
+                f"MLP: nouts must be a non-empty list of layer widths, got {_short(nouts, 80)}"
+            )
+        widths = [_count("MLP", f"nouts[{i}]", n) for i, n in enumerate(nouts)]
         sizes = [nin, *widths]
         last = len(widths) - 1
-        gen = generator(rng)
+        gen = generator(rng, "MLP")
         self.layers = [
             Layer(
                 sizes[i],
@@ -226,10 +254,16 @@ class Perceptron(Module):
     def __init__(
         self, weights: Sequence[float], bias: float = 0.0, activation: Activation = "sign"
     ) -> None:
-        if isinstance(weights, (Value, numbers.Real)) or len(weights) == 0:
+        if isinstance(weights, (str, bytes, Mapping, Set)) or not isinstance(weights, Iterable):
             raise ValueError(f"Perceptron: weights must be a non-empty list, got {weights!r}")
-        self.w = [Value(float(w)) for w in weights]
-        self.b = Value(float(bias))
+        weights = list(weights)
+        if not weights:
+            raise ValueError("Perceptron: weights must be a non-empty list, got []")
+        ws = [finite_real("Perceptron", f"weights[{i}]", w) for i, w in enumerate(weights)]
+        b = finite_real("Perceptron", "bias", bias)
+        reserve_parameters("Perceptron", len(ws) + 1)
+        self.w = [Value(w) for w in ws]
+        self.b = Value(b)
         self._act = make_activation(activation)
         if isinstance(self._act, Module):
             self.act = self._act
@@ -240,11 +274,11 @@ class Perceptron(Module):
         return len(self.w)
 
     def forward(self, x: Inputs) -> Value:
-        if isinstance(x, (Value, numbers.Real)):
-            x = (x,)
-        if len(x) != len(self.w):
-            raise ValueError(f"Perceptron: expected {len(self.w)} inputs, got {len(x)}")
-        out = dot(self.w, x) + self.b
+        x = _input_list(x, len(self.w), "Perceptron")
+        try:
+            out = dot(self.w, x) + self.b
+        except TypeError:
+            raise _bad_input(x, "Perceptron") from None
         act = self._act
         return out if act is None else act(out)
 
@@ -277,7 +311,7 @@ class Maxout(Module):
         self.nin = _count("Maxout", "nin", nin)
         self.nout = _count("Maxout", "nout", nout)
         self.k = _count("Maxout", "k", k)
-        gen = generator(rng)
+        gen = generator(rng, "Maxout")
         self.units = [
             Layer(nin, k, "linear", bias, init=init, bias_init=bias_init, rng=gen)
             for _ in range(nout)
@@ -303,12 +337,13 @@ class RBF(Module):
         self, nin: int, gamma: float = 1.0, *, init: InitSpec = None, rng: Any = None
     ) -> None:
         self.nin = _count("RBF", "nin", nin)
-        gamma = float(gamma)
+        gamma = finite_real("RBF", "gamma", gamma)
         if not gamma > 0:
             raise ValueError(f"RBF: gamma must be positive, got {gamma}")
         self.gamma = gamma
-        gen = generator(rng)
+        gen = generator(rng, "RBF")
         draw = get_initializer(init)
+        reserve_parameters("RBF", nin)
         self.centre = [Value(draw(nin, 1, gen)) for _ in range(nin)]
 
     def forward(self, x: Inputs) -> Value:
