@@ -25,5 +25,11 @@ demo: $(STAMP)
 	$(PY) -m nn train --out out
 	$(PY) -m autograd.viz --out out/lecture_graph.svg
 
+bench: $(STAMP)
+	$(PY) -m benchmarks.bench
+
+bench-quick: $(STAMP)
+	$(PY) -m benchmarks.bench --quick
+
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis build *.egg-info

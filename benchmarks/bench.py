@@ -1,0 +1,801 @@
+"""chainrule against micrograd, PyTorch 0-d tensors and plain floats, in one process.
+
+    python -m benchmarks.bench                 # the full run (a few minutes)
+    python -m benchmarks.bench --quick         # under a minute: fewer repetitions
+    python -m benchmarks.bench --json out/bench.json
+    python -m benchmarks.bench --only demo --profile
+
+How it measures:
+  1. every workload is built for every available engine and run once; the
+     results (output value and every gradient) must agree to 1e-9 relative,
+     or the run stops with the differences before anything is timed;
+  2. each workload is then timed with its engines interleaved, one step each per
+     round (A B C, B C A, C A B, ...), so drift of the machine hits every engine
+     alike; the figure is the median;
+  3. the garbage collector stays on (``--no-gc`` turns it off while timing), so
+     each engine pays for the collections its own objects cause; objects alive
+     before timing (modules, the workloads' parameters) are frozen with
+     ``gc.freeze()``, so that cost is the same whether or not torch is
+     imported; between two timed steps an untimed ``gc.collect()`` clears
+     cyclic garbage (micrograd's closures make cycles), so one engine's garbage
+     is never collected inside another's timing;
+  4. wall-clock time is reported (``--clock cpu``: the process's CPU time,
+     steadier on a busy machine); both are in the JSON;
+  5. memory is measured with ``tracemalloc`` (Python allocations only, so not
+     for PyTorch).
+
+Exit status: 0, or 2 if engines disagree, 1 if an engine raised; with
+``--strict`` also 1 if a target fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import traceback
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import workloads as W
+from .engines import (
+    ORDER,
+    Engine,
+    available_engines,
+    our_mlp_class,
+    run_with_deep_stack,
+    skipped_engines,
+)
+
+# --- plans: sizes, repetitions and time budgets -------------------------------------------
+
+
+@dataclass
+class Budget:
+    """Repetitions for one workload: as many as fit in ``seconds``, within [lo, hi]."""
+
+    seconds: float
+    lo: int
+    hi: int
+
+
+@dataclass
+class Plan:
+    demo_points: int = W.DEMO_POINTS
+    demo_sizes: tuple[int, ...] = W.DEMO_SIZES
+    chain_depths: tuple[int, ...] = (1_000, 10_000, 100_000, 1_000_000)
+    micrograd_max_depth: int = 100_000
+    sum_terms: int = 100_000
+    memory_depth: int = 100_000  # e) bytes per node of the forward graph
+    peak_depth: int = 1_000_000  # f) peak memory of backward
+    torch_seconds: float = 20.0  # torch runs a big workload only if one step takes less
+    micrograd_sum_seconds: float | None = None  # the same for micrograd on the wide sum
+    budgets: dict[str, Budget] = field(default_factory=dict)
+
+    def budget(self, key: str) -> Budget:
+        for prefix, b in self.budgets.items():
+            if key.startswith(prefix):
+                return b
+        return Budget(10.0, 3, 9)
+
+
+FULL = Plan(
+    budgets={
+        "demo": Budget(40.0, 5, 15),
+        "chain-1e3": Budget(5.0, 5, 31),
+        "chain-1e4": Budget(10.0, 5, 21),
+        "chain-1e5": Budget(40.0, 3, 9),
+        "chain-1e6": Budget(60.0, 3, 5),
+        "sum": Budget(40.0, 3, 9),
+    }
+)
+QUICK = Plan(
+    torch_seconds=1.0,
+    micrograd_sum_seconds=1.0,
+    budgets={
+        "demo": Budget(3.0, 3, 7),
+        "chain-1e3": Budget(0.5, 3, 9),
+        "chain-1e4": Budget(1.0, 3, 7),
+        "chain-1e5": Budget(3.0, 1, 5),
+        "chain-1e6": Budget(3.0, 1, 3),
+        "sum": Budget(3.0, 1, 5),
+    },
+)
+TINY = Plan(  # for tests: every code path in a few milliseconds
+    demo_points=4,
+    demo_sizes=(2, 3, 3, 1),
+    chain_depths=(10, 50),
+    micrograd_max_depth=50,
+    sum_terms=20,
+    memory_depth=50,
+    peak_depth=50,
+    torch_seconds=1.0,
+    budgets={"": Budget(0.0, 1, 1)},
+)
+
+
+# --- running one step -----------------------------------------------------------------------
+
+
+def _timed(step: Callable[[], W.Result]) -> tuple[float, float, W.Result]:
+    c0, t0 = time.process_time(), time.perf_counter()
+    result = step()
+    t1, c1 = time.perf_counter(), time.process_time()
+    return t1 - t0, c1 - c0, result
+
+
+def run_case(case: W.Case) -> tuple[float, float, W.Result]:
+    """One step of ``case``: (wall seconds, CPU seconds of the process, result).
+
+    micrograd's deep graphs run in a deep-stack thread (not timed: only the step is).
+    """
+    if case.depth:
+        return run_with_deep_stack(lambda: _timed(case.step), case.depth)
+    return _timed(case.step)
+
+
+@dataclass
+class Outcome:
+    """What happened to one group: check-run times, timed samples, errors."""
+
+    group: W.Group
+    check_seconds: dict[str, float] = field(default_factory=dict)
+    samples: dict[str, list[float]] = field(default_factory=dict)  # by the chosen clock
+    wall: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, list[float]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    reps: int = 0
+
+    def median(self, label: str) -> float | None:
+        s = self.samples.get(label)
+        return statistics.median(s) if s else None
+
+    def per_unit(self, label: str) -> float | None:
+        m = self.median(label)
+        return None if m is None or not self.group.units else m / self.group.units
+
+
+def check_group(group: W.Group, log: Callable[[str], None] = print) -> Outcome:
+    """Run every case once (untimed warm-up); raise ``Disagreement`` if results differ.
+
+    A case that raises is dropped from the group and reported as an error.
+    """
+    outcome = Outcome(group)
+    results: dict[str, W.Result] = {}
+    kept = []
+    for case in group.cases:
+        gc.collect()
+        try:
+            seconds, _cpu, result = run_case(case)
+        except Exception as err:  # an engine bug must not hide the other figures
+            outcome.errors[case.label] = f"{type(err).__name__}: {err}"
+            log(f"  ERROR {group.title} [{case.label}]: {type(err).__name__}: {err}")
+            traceback.print_exc(file=sys.stderr)
+            continue
+        outcome.check_seconds[case.label] = seconds
+        results[case.label] = result
+        kept.append(case)
+    group.cases = kept
+    W.check_agreement(group.title, results)
+    return outcome
+
+
+def time_group(
+    outcome: Outcome, budget: Budget, reps: int | None, gc_on: bool, clock: str = "wall"
+) -> None:
+    """Time the group's cases interleaved, ``reps`` rounds of one step each, in rotating order.
+
+    Both clocks are recorded; ``clock`` ("wall" or "cpu") picks the one reported.
+    """
+    cases = outcome.group.cases
+    if not cases:
+        return
+    if reps is None:
+        cost = sum(outcome.check_seconds.values()) or 1e-9
+        reps = max(budget.lo, min(budget.hi, int(budget.seconds / cost)))
+    outcome.reps = reps
+    wall: dict[str, list[float]] = {c.label: [] for c in cases}
+    cpu: dict[str, list[float]] = {c.label: [] for c in cases}
+    was_enabled = gc.isenabled()
+    try:
+        for rep in range(reps):
+            # A B C, B C A, C A B, ...: no engine always runs right after the same other
+            for case in cases[rep % len(cases) :] + cases[: rep % len(cases)]:
+                gc.collect()
+                if not gc_on:
+                    gc.disable()
+                seconds, cpu_seconds, _result = run_case(case)
+                if was_enabled:
+                    gc.enable()
+                wall[case.label].append(seconds)
+                cpu[case.label].append(cpu_seconds)
+    finally:
+        if was_enabled:
+            gc.enable()
+    outcome.wall, outcome.cpu = wall, cpu
+    outcome.samples = cpu if clock == "cpu" else wall
+
+
+# --- memory ---------------------------------------------------------------------------------
+
+
+def graph_bytes_per_node(E: Engine, depth: int) -> float:
+    """e) Python bytes held per op node by the forward graph of a ``depth`` chain."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        graph = W.build_chain(E, depth)
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    del graph
+    gc.collect()
+    return (after - before) / (2 * depth)
+
+
+def backward_peak_bytes(E: Engine, depth: int) -> int:
+    """f) Peak Python memory allocated while backward runs on a ``depth`` chain.
+
+    The graph is built before tracing starts, so the figure is what backward
+    itself allocates (its ordering structures and the gradients it stores).
+    """
+    graph = W.build_chain(E, depth)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        E.backward(graph[0])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    del graph
+    gc.collect()
+    return peak
+
+
+# --- the report -------------------------------------------------------------------------------
+
+
+def machine_info(engines: dict[str, Engine], gc_on: bool) -> dict[str, Any]:
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    info = {
+        "platform": platform.platform(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": usable,
+        "gc": ("on" if gc_on else "off while timing")
+        + " (gc.freeze() before timing; untimed gc.collect() between steps)",
+        "engines": {name: E.version for name, E in engines.items()},
+    }
+    if "torch" in engines:
+        info["torch_threads"] = engines["torch"].extra.get("threads")
+    return info
+
+
+def _fmt_ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1e3:.2f}"
+
+
+def _fmt_x(ratio: float | None) -> str:
+    return "-" if ratio is None else f"{ratio:.2f}x"
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b <= 0 else a / b
+
+
+def table_rows(outcome: Outcome) -> list[dict[str, Any]]:
+    """One row per ours-variant: medians of every engine and the three ratios."""
+    g = outcome.group
+    base = {name: outcome.median(name) for name in ORDER if name != "ours"}
+    variants = [c.variant for c in g.cases if c.engine == "ours"] or [""]
+    rows = []
+    for variant in variants:
+        label = f"ours:{variant}" if variant else "ours"
+        ours = outcome.median(label)
+        title = g.title + (f" (ours: {variant})" if variant else "")
+        if variant == "" and any(c.variant for c in g.cases):
+            title += " (binary +)"
+        rows.append(
+            {
+                "key": g.key + (f":{variant}" if variant else ""),
+                "title": title,
+                "reps": outcome.reps,
+                "ours": ours,
+                **base,
+                "micrograd/ours": _ratio(base["micrograd"], ours),
+                "torch/ours": _ratio(base["torch"], ours),
+                "ours/floats": _ratio(ours, base["floats"]),
+                "unit": g.unit,
+                "units": g.units,
+            }
+        )
+    return rows
+
+
+CLOCK_NAMES = {"wall": "wall-clock time", "cpu": "CPU time"}
+
+LEGEND = (
+    "demo step, binary ops: one step of micrograd's demo (100 two-moons points, MLP 2-16-16-1,",
+    "  hinge loss + 1e-4 L2), written with binary + and * only, the same code for every engine;",
+    "  fresh input leaves each step (PyTorch: input tensors without grad).",
+    "demo step, own MLP: the same step with each library's MLP and idiom: micrograd.nn.MLP and",
+    "  Python's sum (micrograd's demo) vs nn.MLP and autograd.sum / autograd.dot (ours); the",
+    "  same weights; floats: the binary-op forward.",
+    "chain: y = y*w + c with leaves w, c; two op nodes per link.",
+    "sum of products: sum of w_i * x_i with binary + for every engine; ours also as",
+    "  autograd.sum over the products and as one autograd.dot node.",
+)
+
+
+def print_tables(outcomes: list[Outcome], out, clock: str = "wall") -> None:
+    cols = ["ours", "micrograd", "torch", "floats"]
+    head = (
+        f"{'workload':<44}{'reps':>5}"
+        + "".join(f"{c:>11}" for c in cols)
+        + f"{'mg/ours':>10}{'torch/ours':>12}{'ours/floats':>13}"
+    )
+    print(
+        f"Medians, milliseconds per step ({CLOCK_NAMES[clock]}): forward + backward + reading\n"
+        "every gradient (plain floats: forward only). mg/ours, torch/ours: how many times\n"
+        "faster ours is; ours/floats: how many times the plain-floats floor ours takes.",
+        file=out,
+    )
+    print(head, file=out)
+    print("-" * len(head), file=out)
+    for o in outcomes:
+        for r in table_rows(o):
+            print(
+                f"{r['title']:<44}{r['reps']:>5}"
+                + "".join(f"{_fmt_ms(r[c]):>11}" for c in cols)
+                + f"{_fmt_x(r['micrograd/ours']):>10}{_fmt_x(r['torch/ours']):>12}"
+                + f"{_fmt_x(r['ours/floats']):>13}",
+                file=out,
+            )
+        for label, why in o.group.notes.items():
+            print(f"{'':<6}{label}: {why}", file=out)
+        for label, err in o.errors.items():
+            print(f"{'':<6}{label}: ERROR {err}", file=out)
+    print(file=out)
+    for line in LEGEND:
+        print(line, file=out)
+    per_unit = [o for o in outcomes if o.group.unit and o.samples]
+    if per_unit:
+        print(file=out)
+        print("Per unit, nanoseconds (chain: per op node, two per link; sum: per term)", file=out)
+        head2 = f"{'workload':<44}" + "".join(f"{c:>11}" for c in cols)
+        print(head2, file=out)
+        print("-" * len(head2), file=out)
+        for o in per_unit:
+            for r in table_rows(o):
+                n = r["units"]
+                cells = [None if r[c] is None else r[c] / n * 1e9 for c in cols]
+                print(
+                    f"{r['title']:<44}"
+                    + "".join(f"{'-' if v is None else f'{v:.0f}':>11}" for v in cells),
+                    file=out,
+                )
+
+
+@dataclass
+class Target:
+    name: str
+    value: float | None
+    threshold: float
+    better: str  # ">=" or "<="
+    unit: str = "x"
+    note: str = ""
+
+    @property
+    def status(self) -> str:
+        if self.value is None:
+            return "SKIP"
+        ok = self.value >= self.threshold if self.better == ">=" else self.value <= self.threshold
+        return "PASS" if ok else "FAIL"
+
+    def line(self) -> str:
+        shown = "-" if self.value is None else f"{self.value:.2f}{self.unit}"
+        want = f"(want {self.better} {self.threshold:g}{self.unit})"
+        note = f"  [{self.note}]" if self.note else ""
+        return f"  {self.status:<5} {self.name:<58}{shown:>12} {want}{note}"
+
+
+def targets(outcomes: dict[str, Outcome], memory: dict[str, Any], deepest: int) -> list[Target]:
+    def row(key: str) -> dict[str, Any]:
+        o = outcomes.get(key)
+        return table_rows(o)[0] if o else {}
+
+    mlp, binary = row("demo-mlp"), row("demo-binary")
+    chain5 = row("chain-1e5")
+    mlp_note = "" if our_mlp_class() else "nn not available"
+    torch_note = "" if binary.get("torch") else "torch not installed"
+    deep_key = f"chain-{W._short(deepest)}"
+    deep = outcomes.get(deep_key)
+    deep_ok = None
+    if deep is not None:
+        deep_ok = 1.0 if "ours" in deep.samples and "ours" not in deep.errors else 0.0
+    bpn = memory.get("graph_bytes_per_node", {}).get("ours")
+    return [
+        Target(
+            "nn.MLP demo step: faster than micrograd's MLP",
+            mlp.get("micrograd/ours"),
+            30,
+            ">=",
+            note=mlp_note,
+        ),
+        Target(
+            "nn.MLP demo step: multiple of the plain-floats floor",
+            mlp.get("ours/floats"),
+            10,
+            "<=",
+            note=mlp_note,
+        ),
+        Target("binary-op demo step: faster than micrograd", binary.get("micrograd/ours"), 5, ">="),
+        Target(
+            "binary-op demo step: faster than PyTorch 0-d",
+            binary.get("torch/ours"),
+            5,
+            ">=",
+            note=torch_note,
+        ),
+        Target(
+            "1e5-deep chain: faster per node than micrograd", chain5.get("micrograd/ours"), 4, ">="
+        ),
+        Target(
+            f"{W._short(deepest)} chain works (ran, and agreed with the others)",
+            deep_ok,
+            1,
+            ">=",
+            unit="",
+        ),
+        Target(
+            f"forward graph, bytes per node ({W._short(memory.get('depth', 0))} chain)",
+            bpn,
+            150,
+            "<=",
+            unit=" B",
+        ),
+    ]
+
+
+# --- profiling ----------------------------------------------------------------------------------
+
+
+def profile_ours(groups: list[W.Group], out, top: int = 25) -> None:
+    """cProfile one step of ours in each demo workload and print the top functions."""
+    import cProfile
+    import io
+    import pstats
+
+    for g in groups:
+        for case in g.cases:
+            if case.engine != "ours" or not g.key.startswith("demo"):
+                continue
+            case.step()  # warm
+            prof = cProfile.Profile()
+            prof.enable()
+            case.step()
+            prof.disable()
+            buf = io.StringIO()
+            pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(top)
+            print(f"\ncProfile of one '{g.title}' step of ours (by own time):", file=out)
+            print(buf.getvalue().rstrip(), file=out)
+
+
+# --- the command line -----------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench",
+        description="Benchmark chainrule against micrograd, PyTorch 0-d tensors and plain floats.",
+    )
+    p.add_argument("--quick", action="store_true", help="fewer repetitions: under a minute")
+    p.add_argument("--json", metavar="PATH", help="also write every figure to PATH as JSON")
+    p.add_argument("--reps", type=int, metavar="N", help="exactly N timed repetitions per workload")
+    p.add_argument(
+        "--no-gc", action="store_true", help="disable the garbage collector while timing"
+    )
+    p.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="report wall-clock time (default) or the process's CPU time, which other "
+        "processes on a busy machine disturb less",
+    )
+    p.add_argument(
+        "--only",
+        action="append",
+        metavar="TEXT",
+        help="run only workloads whose key contains TEXT (repeatable): demo, chain, sum, "
+        "chain-1e5, memory, ...",
+    )
+    p.add_argument(
+        "--engines",
+        metavar="LIST",
+        default=",".join(ORDER),
+        help=f"comma-separated engines to run (default: {','.join(ORDER)})",
+    )
+    p.add_argument("--profile", action="store_true", help="cProfile ours on the demo steps")
+    p.add_argument("--strict", action="store_true", help="exit 1 if a target fails")
+    p.add_argument("--tiny", action="store_true", help="tiny sizes, one repetition (for tests)")
+    return p.parse_args(argv)
+
+
+def _wanted(key: str, only: list[str] | None) -> bool:
+    return not only or any(t in key for t in only)
+
+
+def main(argv: list[str] | None = None, out=None) -> int:
+    out = out or sys.stdout
+    args = parse_args(argv)
+    plan = TINY if args.tiny else QUICK if args.quick else FULL
+    if args.reps is not None and args.reps < 1:
+        print("--reps must be at least 1", file=sys.stderr)
+        return 2
+    reps = args.reps if args.reps is not None else (1 if args.tiny else None)
+    names = tuple(n.strip() for n in args.engines.split(",") if n.strip())
+    unknown = set(names) - set(ORDER)
+    if unknown:
+        print(f"unknown engine(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    engines = available_engines(names)
+    # Objects alive now (the interpreter, torch's modules) are never garbage:
+    # freezing them keeps every collection, timed or not, as cheap as without torch.
+    gc.collect()
+    gc.freeze()
+    try:
+        return _run(args, plan, reps, names, engines, out)
+    finally:
+        gc.unfreeze()
+
+
+def _run(args, plan: Plan, reps: int | None, names, engines: dict[str, Engine], out) -> int:
+    gc_on = not args.no_gc
+    started = time.perf_counter()
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    info = machine_info(engines, gc_on)
+    print("chainrule benchmark: ours vs micrograd vs PyTorch 0-d vs plain floats", file=out)
+    print(f"machine: {info['platform']}; {info['python']}; {info['cpu']}", file=out)
+    print(
+        f"cpus: {info['cpu_count']} ({info['cpus_usable']} usable); GC {info['gc']}; engines: "
+        + ", ".join(f"{n} {v}".strip() for n, v in info["engines"].items()),
+        file=out,
+    )
+    for name, why in skipped_engines().items():
+        if name in names:
+            print(f"engine {name}: {why}", file=out)
+    print("Absolute times vary between machines and runs; compare the ratios.", file=out)
+    print(file=out, flush=True)
+
+    # 1) build and check everything before timing anything
+    builders: list[tuple[str, Callable[[], W.Group]]] = [
+        ("demo-binary", lambda: W.demo_binary(engines, plan.demo_points, plan.demo_sizes)),
+        ("demo-mlp", lambda: W.demo_own_mlp(engines, plan.demo_points, plan.demo_sizes)),
+    ]
+    deepest = max(plan.chain_depths)
+    outcomes: dict[str, Outcome] = {}
+
+    def chain_builder(depth: int) -> Callable[[], W.Group]:
+        def build() -> W.Group:
+            chosen, notes = dict(engines), {}
+            if "micrograd" in chosen and depth > plan.micrograd_max_depth:
+                del chosen["micrograd"]
+                notes["micrograd"] = "skipped (recursive topological sort; too deep)"
+            if depth > min(plan.chain_depths):
+                _drop_slow("torch", chosen, notes, outcomes, 2 * depth, plan.torch_seconds)
+            return W.chain(chosen, depth, notes)
+
+        return build
+
+    def sum_builder() -> W.Group:
+        chosen, notes = dict(engines), {}
+        nodes = 2 * plan.sum_terms
+        _drop_slow("torch", chosen, notes, outcomes, nodes, plan.torch_seconds)
+        _drop_slow("micrograd", chosen, notes, outcomes, nodes, plan.micrograd_sum_seconds)
+        group = W.wide_sum(chosen, plan.sum_terms)
+        group.notes.update(notes)
+        return group
+
+    for depth in plan.chain_depths:
+        builders.append((f"chain-{W._short(depth)}", chain_builder(depth)))
+    builders.append((f"sum-{W._short(plan.sum_terms)}", sum_builder))
+
+    log("checking that every engine agrees (untimed warm-up run) ...")
+    for key, build in builders:
+        if not _wanted(key, args.only):
+            continue
+        t0 = time.perf_counter()
+        group = build()
+        try:
+            outcomes[key] = check_group(group, log)
+        except W.Disagreement as err:
+            print(f"\nABORTED: {err}", file=sys.stderr)
+            print(f"\nABORTED: {err}", file=out)
+            return 2
+        log(f"  ok  {group.title} ({time.perf_counter() - t0:.1f} s)")
+
+    # 2) time, interleaved; the workloads' long-lived state (parameters, leaves)
+    # is frozen too, so that collections during timing never walk it
+    gc.collect()
+    gc.freeze()
+    log("timing ...")
+    for key, o in outcomes.items():
+        t0 = time.perf_counter()
+        time_group(o, plan.budget(key), reps, gc_on, args.clock)
+        log(f"  {o.group.title}: {o.reps} reps ({time.perf_counter() - t0:.1f} s)")
+
+    # 3) memory
+    memory: dict[str, Any] = {}
+    if _wanted("memory", args.only) or _wanted(f"chain-{W._short(plan.memory_depth)}", args.only):
+        log("measuring memory ...")
+        memory = measure_memory(engines, plan)
+
+    # 4) report
+    ordered = [outcomes[k] for k, _ in builders if k in outcomes]
+    print_tables(ordered, out, args.clock)
+    share = cpu_share(ordered)
+    if share is not None and share < 0.9:
+        print(
+            f"\nNOTE: while timing, this process got {share:.0%} of a CPU: other processes were"
+            " running,\nso the wall-clock figures are inflated and noisy (try --clock cpu).",
+            file=out,
+        )
+    if memory:
+        print_memory(memory, out)
+    tlist = targets(outcomes, memory, deepest)
+    print(file=out)
+    print("Targets", file=out)
+    for t in tlist:
+        print(t.line(), file=out)
+    elapsed = time.perf_counter() - started
+    print(f"\n(total {elapsed:.0f} s)", file=out, flush=True)
+
+    if args.profile:
+        profile_ours([o.group for o in ordered], out)
+
+    if args.json:
+        write_json(args.json, info, plan, ordered, memory, tlist, elapsed, gc_on)
+
+    if any(o.errors for o in ordered):
+        return 1
+    if args.strict and any(t.status == "FAIL" for t in tlist):
+        return 1
+    return 0
+
+
+def cpu_share(outcomes: list[Outcome]) -> float | None:
+    """CPU time over wall time across every timed step: near 1 on an idle machine."""
+    wall = sum(sum(v) for o in outcomes for v in o.wall.values())
+    cpu = sum(sum(v) for o in outcomes for v in o.cpu.values())
+    return cpu / wall if wall > 0 else None
+
+
+def _drop_slow(
+    engine: str,
+    chosen: dict[str, Engine],
+    notes: dict[str, str],
+    outcomes: dict[str, Outcome],
+    nodes: int,
+    limit: float | None,
+) -> None:
+    """Leave ``engine`` out of a workload of ``nodes`` op nodes if a step would exceed ``limit``.
+
+    The estimate scales the engine's time per node on the deepest chain checked so far.
+    """
+    if engine not in chosen or limit is None:
+        return
+    best = None
+    for o in outcomes.values():
+        measured = o.group.unit == "node" and engine in o.check_seconds
+        if measured and (best is None or o.group.units > best.group.units):
+            best = o
+    est = None if best is None else best.check_seconds[engine] * nodes / best.group.units
+    if est is None or est > limit:
+        del chosen[engine]
+        shown = "unknown" if est is None else f"~{est:.1f} s per step"
+        notes[engine] = f"skipped (estimated {shown}; limit {limit:g} s in this mode)"
+
+
+def measure_memory(engines: dict[str, Engine], plan: Plan) -> dict[str, Any]:
+    memory: dict[str, Any] = {
+        "depth": plan.memory_depth,
+        "peak_depth": plan.peak_depth,
+        "graph_bytes_per_node": {},
+        "backward_peak_bytes": {},
+    }
+    for name in ("ours", "micrograd"):
+        if name in engines:
+            memory["graph_bytes_per_node"][name] = graph_bytes_per_node(
+                engines[name], plan.memory_depth
+            )
+    if "ours" in engines:
+        peak = backward_peak_bytes(engines["ours"], plan.peak_depth)
+        memory["backward_peak_bytes"]["ours"] = peak
+    return memory
+
+
+def print_memory(memory: dict[str, Any], out) -> None:
+    print(file=out)
+    print("Memory (tracemalloc: Python allocations only, so no PyTorch figure)", file=out)
+    depth = W._short(memory["depth"])
+    for name, bpn in memory["graph_bytes_per_node"].items():
+        print(
+            f"  forward graph of the {depth} chain, {name:<10}{bpn:10.1f} bytes per node", file=out
+        )
+    for name, peak in memory["backward_peak_bytes"].items():
+        pdepth = memory["peak_depth"]
+        print(
+            f"  backward on the {W._short(pdepth)} chain, {name:<10} peak {peak / 2**20:8.1f} MiB"
+            f" ({peak / (2 * pdepth):.1f} bytes per node)",
+            file=out,
+        )
+
+
+def write_json(path, info, plan, outcomes, memory, tlist, elapsed, gc_on) -> None:
+    data = {
+        "machine": info,
+        "settings": {"gc": gc_on, "plan": {k: v for k, v in vars(plan).items() if k != "budgets"}},
+        "elapsed_s": elapsed,
+        "workloads": [
+            {
+                "key": o.group.key,
+                "title": o.group.title,
+                "unit": o.group.unit,
+                "units": o.group.units,
+                "reps": o.reps,
+                "notes": o.group.notes,
+                "errors": o.errors,
+                "check_s": o.check_seconds,
+                "samples_s": o.samples,
+                "wall_s": o.wall,
+                "cpu_s": o.cpu,
+                "median_s": {label: o.median(label) for label in o.samples},
+                "rows": table_rows(o),
+            }
+            for o in outcomes
+        ],
+        "memory": memory,
+        "targets": [
+            {
+                "name": t.name,
+                "value": t.value,
+                "threshold": t.threshold,
+                "want": t.better,
+                "status": t.status,
+                "note": t.note,
+            }
+            for t in tlist
+        ],
+    }
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

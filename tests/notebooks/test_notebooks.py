@@ -1,0 +1,134 @@
+"""The lecture notebooks: each runs top to bottom, and each is committed with its outputs.
+
+Every ``notebooks/*.ipynb`` is executed fresh (outputs cleared first) in its own
+python3 kernel, started with the interpreter that runs pytest (so the project's
+venv), with ``notebooks/`` as the working directory. A cell that raises fails the
+test and the error names the cell. The committed copies must keep their outputs,
+so readers on the web see the graphs and plots without running anything.
+
+Each notebook is a separate test, so ``pytest -n 2`` runs two kernels side by side.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from traitlets import default
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+EXPECTED = [
+    "01_backprop_by_hand.ipynb",
+    "02_perceptrons_to_xor.ipynb",
+    "03_training_mlps.ipynb",
+    "04_testing_gradients.ipynb",
+    "05_second_order.ipynb",
+]
+CELL_TIMEOUT = 120  # seconds per cell
+IMAGE_TYPES = ("image/png", "image/svg+xml")
+
+
+class _ThisInterpreter(KernelSpecManager):
+    """Resolve every kernel name to an ipykernel run by this very interpreter.
+
+    A user-level kernelspec named python3 (pointing at some other Python) must not
+    decide which environment the notebooks are tested in.
+    """
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        return KernelSpec(
+            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            display_name=f"Python 3 ({sys.executable})",
+            language="python",
+        )
+
+
+class _ThisInterpreterKernelManager(KernelManager):
+    """A kernel manager (owned and shut down by nbclient) that uses ``_ThisInterpreter``."""
+
+    @default("kernel_spec_manager")
+    def _this_interpreter(self) -> KernelSpecManager:
+        return _ThisInterpreter(data_dir=self.data_dir)
+
+
+def _code_cells(nb) -> list:
+    return [cell for cell in nb.cells if cell.cell_type == "code"]
+
+
+def _read(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def test_all_lecture_notebooks_are_present():
+    names = [p.name for p in NOTEBOOKS]
+    missing = [name for name in EXPECTED if name not in names]
+    assert not missing, f"notebooks missing from {NOTEBOOK_DIR}: {missing}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_committed_notebook_keeps_its_outputs(path: Path):
+    nb = _read(path)
+    nbformat.validate(nb)
+    cells = _code_cells(nb)
+    assert cells, f"{path.name} has no code cells"
+    counts = [cell.execution_count for cell in cells]
+    assert counts == list(range(1, len(cells) + 1)), (
+        f"{path.name}: execution counts {counts} are not 1..{len(cells)}; "
+        "run the notebook top to bottom in a fresh kernel and save it with its outputs"
+    )
+    empty = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and not cell.outputs]
+    assert not empty, (
+        f"{path.name}: code cells {empty} have no outputs (a stripped notebook?); "
+        "commit it executed, with outputs"
+    )
+    errors = [
+        i
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code" and any(o.output_type == "error" for o in cell.outputs)
+    ]
+    assert not errors, f"{path.name}: committed with errors in cells {errors}"
+    images = sum(
+        1
+        for cell in cells
+        for o in cell.outputs
+        if o.output_type in ("display_data", "execute_result")
+        and any(kind in o.get("data", {}) for kind in IMAGE_TYPES)
+    )
+    assert images, f"{path.name}: no rendered graph or plot among the committed outputs"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_top_to_bottom(path: Path):
+    committed = _read(path)
+    nb = copy.deepcopy(committed)
+    for cell in _code_cells(nb):
+        cell.outputs = []
+        cell.execution_count = None
+
+    client = NotebookClient(
+        nb,
+        kernel_name="python3",
+        kernel_manager_class=_ThisInterpreterKernelManager,
+        timeout=CELL_TIMEOUT,
+        allow_errors=False,
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+    )
+    try:
+        client.execute()
+    except CellExecutionError as err:
+        pytest.fail(f"{path.name}: a cell raised\n{err}", pytrace=False)
+
+    ran = [cell.execution_count for cell in _code_cells(nb)]
+    assert None not in ran, f"{path.name}: code cells were not executed: {ran}"
+    assert len(ran) == len(_code_cells(committed)), (
+        f"{path.name}: {len(ran)} code cells executed, {len(_code_cells(committed))} committed"
+    )
+    assert ran == list(range(1, len(ran) + 1)), f"{path.name}: cells ran out of order: {ran}"
