@@ -229,10 +229,15 @@ def _dot_forward(xs):
 
 
 def _dot_vjp(g, xs, out):
-    """Operands are laid out w_1..w_n, x_1..x_n, then an optional bias."""
+    """Operands are laid out w_1..w_n, x_1..x_n, then an optional bias.
+
+    d/dw_i = x_i and d/dx_i = w_i: one pass computes g * every operand, then the
+    two halves swap places.
+    """
     n = len(xs) // 2
-    grads = [g * x for x in xs[n : 2 * n]]
-    grads += [g * w for w in xs[:n]]
+    scaled = [g * v for v in xs]
+    grads = scaled[n : 2 * n]
+    grads += scaled[:n]
     if len(xs) % 2:
         grads.append(g)
     return grads
