@@ -131,12 +131,9 @@ def _chain_rule(nodes: Iterable[Value], anomaly: bool) -> None:
                 if anomaly:
                     _check_grads(node, (ga,))
             else:
-                operands = node._a
-                gs = rule.vjp(g, [p.data for p in operands], node.data)
-                for p, gp in zip(operands, gs, strict=True):
-                    p.grad += gp
+                rule.vjp(g, node._a, node.data)  # n-ary rules accumulate in place
                 if anomaly:
-                    _check_grads(node, gs)
+                    _check_grads(node, [p.grad for p in node._a])
         except (ArithmeticError, ValueError) as err:
             if isinstance(err, AnomalyError):
                 raise
@@ -197,26 +194,62 @@ def _gradients(output: Value, create_graph: bool) -> dict:
             continue
         g = grads[node]
         operands = node.parents
+        out = node if create_graph else node.data
         try:
-            if create_graph:
-                out, args = node, operands
+            if rule.arity == 0:
+                slots = [_GradSlot(p, grads, create_graph) for p in operands]
+                rule.vjp(g, slots, out)
+                gs = [grads.get(p, 0.0) for p in operands]
             else:
-                out, args = node.data, tuple(p.data for p in operands)
-            if rule.arity == 2:
-                gs = rule.vjp(g, args[0], args[1], out)
-            elif rule.arity == 1:
-                gs = (rule.vjp(g, args[0], out),)
-            else:
-                gs = rule.vjp(g, list(args), out)
+                args = operands if create_graph else [p.data for p in operands]
+                if rule.arity == 2:
+                    gs = rule.vjp(g, args[0], args[1], out)
+                else:
+                    gs = (rule.vjp(g, args[0], out),)
+                for p, gp in zip(operands, gs, strict=True):
+                    grads[p] = grads[p] + gp if p in grads else gp
         except (ArithmeticError, ValueError) as err:
             if isinstance(err, AnomalyError):
                 raise
             raise _backward_error(err, node) from None
         if anomaly:
             _check_grads(node, gs)
-        for p, gp in zip(operands, gs, strict=True):
-            if p in grads:
-                grads[p] = grads[p] + gp
-            else:
-                grads[p] = gp
     return grads
+
+
+class _NoGradYet:
+    """The gradient of an operand nothing has reached yet: adding to it gives the addend.
+
+    Unlike 0.0, it adds no ``0 + v`` node to a create_graph gradient.
+    """
+
+    __slots__ = ()
+
+    def __add__(self, other):
+        return other
+
+    __radd__ = __add__
+
+
+_NO_GRAD_YET = _NoGradYet()
+
+
+class _GradSlot:
+    """An operand as an n-ary rule sees it inside grad(): ``.data`` is what to compute
+    with (the float, or the Value itself under create_graph) and ``.grad`` is the
+    operand's entry in grad()'s own table, so no ``.grad`` attribute is touched."""
+
+    __slots__ = ("data", "_node", "_grads")
+
+    def __init__(self, node: Value, grads: dict, create_graph: bool) -> None:
+        self.data = node if create_graph else node.data
+        self._node = node
+        self._grads = grads
+
+    @property
+    def grad(self):
+        return self._grads.get(self._node, _NO_GRAD_YET)
+
+    @grad.setter
+    def grad(self, value) -> None:
+        self._grads[self._node] = value

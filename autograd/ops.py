@@ -9,12 +9,15 @@ where the backward pass is itself recorded and can be differentiated again).
 Signatures, by arity:
   unary   forward(x) -> float        vjp(g, x, out) -> gx
   binary  forward(a, b) -> float     vjp(g, a, b, out) -> (ga, gb)
-  n-ary   forward(xs) -> float       vjp(g, xs, out) -> [g_i, ...]
+  n-ary   forward(xs) -> float       vjp(g, operands, out) -> None
 
-Rules never compare with ``==`` (Values compare by identity); ``<`` and ``>``
-compare data on both floats and Values. Where a derivative is zero by
-construction a rule returns the float 0.0, which is a constant either way.
-Errors raised here are re-raised by the engine with the op and its inputs named.
+An n-ary rule adds each operand's share straight into ``operand.grad``, reading
+operand values from ``operand.data``: a neuron's dot node has dozens of
+operands, and accumulating in the same pass that computes the shares is what
+keeps its backward step cheap. The first-order pass hands the rule the operand
+Values themselves; ``grad()`` hands it stand-ins whose ``.data`` is the float
+(or, with create_graph, the Value) and whose ``.grad`` is an entry of its own
+gradient table. Either way the one rule below is all there is.
 """
 
 from __future__ import annotations
@@ -228,27 +231,31 @@ def _dot_forward(xs):
     return total + xs[-1] if len(xs) % 2 else total
 
 
-def _dot_vjp(g, xs, out):
-    """Operands are laid out w_1..w_n, x_1..x_n, then an optional bias.
-
-    d/dw_i = x_i and d/dx_i = w_i: one pass computes g * every operand, then the
-    two halves swap places.
-    """
-    n = len(xs) // 2
-    scaled = [g * v for v in xs]
-    grads = scaled[n : 2 * n]
-    grads += scaled[:n]
-    if len(xs) % 2:
-        grads.append(g)
-    return grads
+def _dot_vjp(g, operands, out):
+    """Operands are laid out w_1..w_n, x_1..x_n, then an optional bias:
+    d/dw_i = x_i, d/dx_i = w_i, d/db = 1."""
+    n = len(operands) // 2
+    for w, x in zip(operands[:n], operands[n : 2 * n], strict=True):
+        w.grad += g * x.data
+        x.grad += g * w.data
+    if len(operands) % 2:
+        operands[-1].grad += g
 
 
-def _max_vjp(g, xs, out):
+def _sum_vjp(g, operands, out):
+    for p in operands:
+        p.grad += g
+
+
+def _max_vjp(g, operands, out):
     """The whole gradient goes to the first maximal input, as documented."""
-    first = max(range(len(xs)), key=xs.__getitem__)
-    return [g if i == first else 0.0 for i in range(len(xs))]
+    best = operands[0]
+    for p in operands:
+        if p.data > best.data:
+            best = p
+    best.grad += g
 
 
-SUM = Op("sum", NARY, lambda xs: float(sum(xs)), lambda g, xs, out: [g] * len(xs))
+SUM = Op("sum", NARY, lambda xs: float(sum(xs)), _sum_vjp)
 DOT = Op("dot", NARY, _dot_forward, _dot_vjp)
 MAX = Op("max", NARY, max, _max_vjp)
