@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup test lint demo bench bench-quick clean
+.PHONY: setup test lint demo bench bench-quick bench-torch clean
 
 setup: $(STAMP)
 
@@ -25,10 +25,15 @@ demo: $(STAMP)
 	$(PY) -m nn train --out out
 	$(PY) -m autograd.viz --out out/lecture_graph.svg
 
-bench: $(STAMP)
+# PyTorch is an optional reference for the benchmark only (pinned; never a library dependency).
+bench-torch: $(STAMP)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet torch==2.13.0 \
+		|| echo "torch==2.13.0 unavailable: the PyTorch column will be skipped"
+
+bench: bench-torch
 	$(PY) -m benchmarks.bench
 
-bench-quick: $(STAMP)
+bench-quick: bench-torch
 	$(PY) -m benchmarks.bench --quick
 
 clean:
