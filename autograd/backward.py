@@ -21,6 +21,7 @@ def topological_order(root: Value) -> list[Value]:
     Leaves come first, in the order they are first met as operands; then the
     interior nodes in the order backward() uses.
     """
+    _need_value(root, "topological_order")
     interior = _interior_order(root)
     if not interior:
         return [root]
@@ -82,6 +83,11 @@ def _interior_order(root: Value, reset_grads: bool = False) -> list[Value]:
     return order
 
 
+def _need_value(root, where: str) -> None:
+    if not isinstance(root, Value):
+        raise TypeError(f"{where}: expected a Value, got {root!r} ({type(root).__name__})")
+
+
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
     """Backward makes no reference cycles, so the cyclic GC has nothing to find.
@@ -104,6 +110,7 @@ def backward(root: Value) -> None:
     Leaves accumulate (two calls give exactly twice the gradient); interior nodes
     are reset first, so they hold what this pass gave them.
     """
+    _need_value(root, "backward")
     with _collector_paused():
         order = _interior_order(root, reset_grads=True)
         root.grad += 1.0
@@ -170,7 +177,12 @@ def grad(
     """
     if not isinstance(output, Value):
         raise TypeError(f"grad: output must be a Value, got {output!r}")
-    inputs = list(inputs) if not isinstance(inputs, Value) else [inputs]
+    if isinstance(inputs, Value):
+        inputs = [inputs]
+    elif isinstance(inputs, Iterable):
+        inputs = list(inputs)
+    else:
+        raise TypeError(f"grad: inputs must be a Value or an iterable of Values, got {inputs!r}")
     for x in inputs:
         if not isinstance(x, Value):
             raise TypeError(f"grad: every input must be a Value, got {x!r}")

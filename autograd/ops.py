@@ -51,16 +51,25 @@ def _sigmoid(x):
 class Op:
     """One entry of the table: a name for drawings, an arity, and two rules."""
 
-    __slots__ = ("name", "arity", "forward", "vjp")
+    __slots__ = ("name", "arity", "forward", "vjp", "key")
 
     def __init__(self, name: str, arity: int, forward: Callable, vjp: Callable) -> None:
         self.name = name
         self.arity = arity  # 1, 2, or 0 for n-ary
         self.forward = forward
         self.vjp = vjp
+        self.key = None  # how pickle finds this op again: a global name, or (factory, args)
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
+
+    def __reduce__(self):
+        """Pickle by reference, so a pickled graph never carries the rules' code."""
+        if isinstance(self.key, str):
+            return self.key
+        if self.key is None:
+            raise TypeError(f"Op {self.name!r} is not registered in autograd.ops; cannot pickle")
+        return self.key
 
 
 UNARY, BINARY, NARY = 1, 2, 0
@@ -86,8 +95,13 @@ def _pow_vjp(g, a, b, out):
 
 
 def _pow_number_forward(a, n):
-    """Value ** number, with Python's float rules but no complex results."""
-    if a < 0 and not float(n).is_integer():
+    """Value ** number, with Python's float rules but no complex results.
+
+    Only a finite negative base with a finite fractional exponent has no real
+    value; infinities and NaN follow IEEE pow ((-2)**inf = inf, (-inf)**0.5 = inf).
+    """
+    n = float(n)
+    if a < 0 and math.isfinite(a) and math.isfinite(n) and not n.is_integer():
         raise ValueError("a negative base cannot take a fractional power")
     return float(a**n)
 
@@ -129,7 +143,7 @@ def _sqrt_forward(x):
 
 
 def _sqrt_vjp(g, x, out):
-    if not out > 0:
+    if out <= 0:  # 0 only: a NaN input lets its NaN gradient through, as other ops do
         raise ZeroDivisionError("the derivative 1/(2 sqrt(x)) is infinite at x = 0")
     return g / (2.0 * out)
 
@@ -191,36 +205,42 @@ SIGN = Op("sign", UNARY, _sign_forward, _zero_vjp)
 def leaky_relu(negative_slope: float) -> Op:
     """The op for one slope; cached, so nodes share it and carry no parameters."""
     s = float(negative_slope)
-    return Op(
+    op = Op(
         "leaky_relu",
         UNARY,
         lambda x: x if x > 0 else s * x,
         lambda g, x, out: g if x > 0 else g * s,
     )
+    op.key = (leaky_relu, (s,))
+    return op
 
 
 @lru_cache(maxsize=256)
 def elu(alpha: float) -> Op:
     """x for x > 0, else alpha (e^x - 1); the derivative there is out + alpha."""
     a = float(alpha)
-    return Op(
+    op = Op(
         "elu",
         UNARY,
         lambda x: x if x > 0 else a * math.expm1(x),
         lambda g, x, out: g if x > 0 else g * (out + a),
     )
+    op.key = (elu, (a,))
+    return op
 
 
 @lru_cache(maxsize=256)
 def hardtanh(min_val: float, max_val: float) -> Op:
     """Clamp to [min_val, max_val]; the derivative is 0 at and beyond the bounds."""
     lo, hi = float(min_val), float(max_val)
-    return Op(
+    op = Op(
         "hardtanh",
         UNARY,
         lambda x: lo if x < lo else (hi if x > hi else x),
         lambda g, x, out: g if lo < x < hi else 0.0,
     )
+    op.key = (hardtanh, (lo, hi))
+    return op
 
 
 # --- n-ary -------------------------------------------------------------------
@@ -247,10 +267,21 @@ def _sum_vjp(g, operands, out):
         p.grad += g
 
 
+def _max_forward(xs):
+    """max, except that a NaN anywhere makes the result NaN (Python's max drops it)."""
+    for x in xs:
+        if x != x:
+            return x
+    return max(xs)
+
+
 def _max_vjp(g, operands, out):
-    """The whole gradient goes to the first maximal input, as documented."""
+    """The whole gradient goes to the first maximal input (the first NaN, if any)."""
     best = operands[0]
     for p in operands:
+        if p.data != p.data:
+            best = p
+            break
         if p.data > best.data:
             best = p
     best.grad += g
@@ -258,4 +289,14 @@ def _max_vjp(g, operands, out):
 
 SUM = Op("sum", NARY, lambda xs: float(sum(xs)), _sum_vjp)
 DOT = Op("dot", NARY, _dot_forward, _dot_vjp)
-MAX = Op("max", NARY, max, _max_vjp)
+MAX = Op("max", NARY, _max_forward, _max_vjp)
+
+
+def _register_names() -> None:
+    """Give every module-level op its global name, which is how pickle finds it."""
+    for name, op in globals().items():
+        if isinstance(op, Op):
+            op.key = name
+
+
+_register_names()

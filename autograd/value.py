@@ -293,7 +293,11 @@ def _nary(rule: ops.Op, operands: list) -> Value:
 def _real(x, where: str) -> float:
     """``x`` as a float if it is a real number (bool, int, float, Fraction, numpy scalar)."""
     if isinstance(x, numbers.Real) and not isinstance(x, Value):
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            shown = repr(x) if len(repr(x)) <= 40 else f"{repr(x)[:37]}..."
+            raise OverflowError(f"{where}: {shown} is too large for a float") from None
     raise TypeError(f"{where}: expected a real number, got {x!r} ({type(x).__name__})")
 
 
@@ -301,7 +305,7 @@ def _operand(x, op: str) -> Value:
     if isinstance(x, Value):
         return x
     if isinstance(x, numbers.Real):
-        return Constant(float(x))
+        return Constant(_real(x, f"operand of '{op}'"))
     raise TypeError(
         f"unsupported operand for '{op}': expected a Value or a real number, "
         f"got {x!r} ({type(x).__name__})"
@@ -309,7 +313,13 @@ def _operand(x, op: str) -> Value:
 
 
 def _data(x, op: str) -> float:
-    return x.data if isinstance(x, Value) else _real(x, f"comparison '{op}'")
+    """The number to compare with: a Value's data, or the real number itself
+    (not converted, so ``Value(1.0) < 10**400`` compares exactly, as floats do)."""
+    if isinstance(x, Value):
+        return x.data
+    if isinstance(x, numbers.Real):
+        return x
+    raise TypeError(f"comparison '{op}': expected a Value or a real number, got {x!r}")
 
 
 # --- anomaly detection -------------------------------------------------------------
@@ -364,8 +374,8 @@ def dot(
     Operands are laid out w_1..w_n, x_1..x_n, then the bias if given, so a
     neuron's pre-activation is a single node instead of 2n binary ones.
     """
-    w = ws if isinstance(ws, (list, tuple)) else tuple(ws)
-    x = xs if isinstance(xs, (list, tuple)) else tuple(xs)
+    w = ws if isinstance(ws, (list, tuple)) else _sequence(ws, "dot", "ws")
+    x = xs if isinstance(xs, (list, tuple)) else _sequence(xs, "dot", "xs")
     if len(w) != len(x):
         raise ValueError(f"dot: length mismatch, {len(w)} weights and {len(x)} inputs")
     operands = [*w, *x]
@@ -391,19 +401,21 @@ def dots(
     the shared inputs are checked and read once for the whole layer, not once
     per neuron.
     """
-    x = _checked(xs if isinstance(xs, (list, tuple)) else tuple(xs), "dots")
+    x = _checked(xs if isinstance(xs, (list, tuple)) else _sequence(xs, "dots", "xs"), "dots")
     x_data = [v.data for v in x]
-    rows = rows if isinstance(rows, (list, tuple)) else list(rows)
+    rows = rows if isinstance(rows, (list, tuple)) else _sequence(rows, "dots", "rows")
     if biases is None:
         biases = [None] * len(rows)
     elif not isinstance(biases, (list, tuple)):
-        biases = list(biases)
+        biases = _sequence(biases, "dots", "biases")
     if len(biases) != len(rows):
         raise ValueError(f"dots: {len(rows)} rows of weights but {len(biases)} biases")
     forward = ops.DOT.forward
     out = []
     for row, b in zip(rows, biases, strict=True):
-        w = _checked(row if isinstance(row, (list, tuple)) else tuple(row), "dots")
+        if not isinstance(row, (list, tuple)):
+            row = _sequence(row, "dots", "row")
+        w = _checked(row, "dots")
         if len(w) != len(x):
             raise ValueError(f"dots: length mismatch, {len(w)} weights and {len(x)} inputs")
         data = [v.data for v in w]
@@ -416,6 +428,13 @@ def dots(
             data.append(b.data)
         out.append(_node(forward(data), ops.DOT, operands, None))
     return out
+
+
+def _sequence(values, op: str, name: str) -> tuple:
+    """``values`` as a tuple, or a TypeError naming the function and argument."""
+    if isinstance(values, Value) or not isinstance(values, Iterable):
+        raise TypeError(f"{op}: {name} must be an iterable of Values or numbers, got {values!r}")
+    return tuple(values)
 
 
 def _checked(values: list | tuple, op: str) -> list | tuple:
