@@ -12,13 +12,15 @@ resolve to a fresh module per unit: PReLU learns its slope, RReLU samples one.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable
 from typing import Any
 
 from autograd import Value
 
-from .module import Module
+from .init import finite_real
+from .module import Module, reserve_parameters
 
 Activation = str | dict | Callable[[Value], Value] | None
 
@@ -88,12 +90,17 @@ class PReLU(Module):
     """
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25) -> None:
-        if not isinstance(num_parameters, int) or num_parameters < 1:
+        if (
+            isinstance(num_parameters, bool) or not isinstance(num_parameters, int)
+            or num_parameters < 1
+        ):
             raise ValueError(
                 f"PReLU: num_parameters must be a positive int, got {num_parameters!r}"
             )
+        init = finite_real("PReLU", "init", init)
+        reserve_parameters("PReLU", num_parameters)
         self.num_slopes = num_parameters  # not num_parameters: that is Module's method
-        self.init = float(init)
+        self.init = init
         self.slope = [Value(self.init) for _ in range(num_parameters)]
 
     def forward(self, x: Value | float | list) -> Value | list[Value]:
@@ -128,12 +135,19 @@ class RReLU(Module):
     """
 
     def __init__(self, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0, rng=None) -> None:
-        lower, upper = float(lower), float(upper)
+        lower, upper = finite_real("RReLU", "lower", lower), finite_real("RReLU", "upper", upper)
         if not 0.0 <= lower <= upper:
             raise ValueError(f"RReLU: need 0 <= lower <= upper, got lower={lower}, upper={upper}")
+        if rng is not None and not callable(getattr(rng, "uniform", None)):
+            raise TypeError(
+                f"RReLU: rng must be a random.Random (or None for Python's random module), "
+                f"got {rng!r}"
+            )
         self.lower = lower
         self.upper = upper
-        self._rng = random if rng is None else rng
+        # None means Python's random module, looked up at each draw: a module
+        # object cannot be copied or pickled, so it is never stored.
+        self._rng = rng
 
     @property
     def mean_slope(self) -> float:
@@ -142,7 +156,7 @@ class RReLU(Module):
     def _one(self, x: Value | float) -> Value:
         x = _value(x)
         if self.training:
-            a = self._rng.uniform(self.lower, self.upper)
+            a = (random if self._rng is None else self._rng).uniform(self.lower, self.upper)
             return x.relu() - a * (-x).relu()
         return x.leaky_relu(self.mean_slope)
 
@@ -161,7 +175,7 @@ def _method_builder(method: Callable) -> Callable[..., Callable]:
     def build(**kwargs: Any) -> Callable:
         if not kwargs:
             return method
-        return lambda v: method(v, **kwargs)
+        return functools.partial(method, **kwargs)  # unlike a lambda, it pickles
 
     return build
 
@@ -249,10 +263,21 @@ def make_activation(spec: Activation) -> Callable[[Value], Any] | None:
     return fn
 
 
+def _on_value(fn: Callable[[Value], Value], x: Value | float) -> Value:
+    return fn(_value(x))
+
+
 def get_activation(spec: Activation) -> Callable[[Value], Any]:
-    """A callable for ``spec`` (the identity for "linear"); unknown names raise ValueError."""
+    """A callable for ``spec`` (the identity for "linear"); unknown names raise ValueError.
+
+    Like ``nn.relu`` and friends it takes a Value or a plain number.
+    """
     fn = make_activation(spec)
-    return linear if fn is None else fn
+    if fn is None:
+        return linear
+    if isinstance(fn, Module) or fn is spec:  # stateful units and custom callables as given
+        return fn
+    return functools.partial(_on_value, fn)  # the engine's methods need a Value
 
 
 def activation_config(spec: Activation) -> str | dict[str, Any]:

@@ -506,7 +506,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from autograd import no_grad
 
     path = Path(args.model)
-    if not path.is_file():
+    if not path.exists():
         raise UsageError(f"model file {args.model!r} not found")
     try:
         model = load(path)

@@ -58,10 +58,18 @@ def _scale(owner: str, name: str, value) -> float:
     """A noise level or standard deviation: a finite float >= 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner}: {name} must be a number, got {value!r}")
-    x = float(value)
+    x = _as_float(value)
     if not math.isfinite(x) or x < 0.0:
         raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}")
     return x
+
+
+def _as_float(value) -> float:
+    """float(value), with an int too large for a float read as infinite (not an error)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _per_class(n: int, k: int) -> list[int]:
@@ -233,9 +241,12 @@ def make_blobs(
 
 def _box(box) -> tuple[float, float]:
     try:
-        lo, hi = (float(v) for v in box)
+        lo, hi = box
     except (TypeError, ValueError):
         raise TypeError(f"make_blobs: box must be a pair (low, high), got {box!r}") from None
+    if any(isinstance(v, bool) or not isinstance(v, numbers.Real) for v in (lo, hi)):
+        raise TypeError(f"make_blobs: box must hold two numbers, got {box!r}")
+    lo, hi = _as_float(lo), _as_float(hi)
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         raise ValueError(f"make_blobs: box must be finite with low < high, got {box!r}")
     return lo, hi
@@ -253,7 +264,9 @@ def _points(centers, dim) -> list[list[float]]:
         if isinstance(point, (str, bytes)) or not isinstance(point, (list, tuple)) or not point:
             raise bad
         for v in point:
-            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(
+                _as_float(v)
+            ):
                 raise ValueError(f"{owner}: centers[{i}] must hold finite numbers, got {point!r}")
         points.append([float(v) for v in point])
     width = len(points[0])

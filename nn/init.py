@@ -16,6 +16,7 @@ units begin active.
 from __future__ import annotations
 
 import math
+import numbers
 import random
 from collections.abc import Callable
 from typing import Any
@@ -29,13 +30,28 @@ def manual_seed(seed: int) -> None:
     random.seed(seed)
 
 
+def finite_real(owner: str, name: str, value: Any) -> float:
+    """``value`` as a float: TypeError unless a real number (bools and strings are
+    not), ValueError unless finite. The message names ``owner`` and ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a real number, got {value!r}")
+    try:
+        x = float(value)
+    except OverflowError:
+        x = math.inf
+    if not math.isfinite(x):
+        raise ValueError(f"{owner}: {name} must be a finite number, got {value!r}")
+    return x
+
+
 class Uniform:
     """U(low, high); the default U(-1, 1) is micrograd's and the lecture's."""
 
     def __init__(self, low: float = -1.0, high: float = 1.0) -> None:
+        low, high = finite_real("Uniform", "low", low), finite_real("Uniform", "high", high)
         if not low <= high:
             raise ValueError(f"Uniform: low {low} must not exceed high {high}")
-        self.low, self.high = float(low), float(high)
+        self.low, self.high = low, high
 
     def __call__(self, fan_in: int, fan_out: int, rng: Any) -> float:
         return rng.uniform(self.low, self.high)
@@ -48,7 +64,10 @@ class Normal:
     """N(mean, std^2)."""
 
     def __init__(self, mean: float = 0.0, std: float = 1.0) -> None:
-        self.mean, self.std = float(mean), float(std)
+        self.mean = finite_real("Normal", "mean", mean)
+        self.std = finite_real("Normal", "std", std)
+        if self.std < 0:
+            raise ValueError(f"Normal: std must be >= 0, got {std!r}")
 
     def __call__(self, fan_in: int, fan_out: int, rng: Any) -> float:
         return rng.gauss(self.mean, self.std)
@@ -61,7 +80,7 @@ class XavierUniform:
     """Glorot: U(-a, a) with a = gain sqrt(6 / (fan_in + fan_out)); for tanh and sigmoid."""
 
     def __init__(self, gain: float = 1.0) -> None:
-        self.gain = float(gain)
+        self.gain = finite_real(type(self).__name__, "gain", gain)
 
     def __call__(self, fan_in: int, fan_out: int, rng: Any) -> float:
         a = self.gain * math.sqrt(6.0 / (fan_in + fan_out))
@@ -75,7 +94,7 @@ class XavierNormal:
     """Glorot: N(0, s^2) with s = gain sqrt(2 / (fan_in + fan_out))."""
 
     def __init__(self, gain: float = 1.0) -> None:
-        self.gain = float(gain)
+        self.gain = finite_real(type(self).__name__, "gain", gain)
 
     def __call__(self, fan_in: int, fan_out: int, rng: Any) -> float:
         return rng.gauss(0.0, self.gain * math.sqrt(2.0 / (fan_in + fan_out)))
@@ -88,7 +107,7 @@ class HeUniform:
     """Kaiming: U(-a, a) with a = gain sqrt(3 / fan_in), gain sqrt(2) for ReLU."""
 
     def __init__(self, gain: float = math.sqrt(2.0)) -> None:
-        self.gain = float(gain)
+        self.gain = finite_real(type(self).__name__, "gain", gain)
 
     def __call__(self, fan_in: int, fan_out: int, rng: Any) -> float:
         a = self.gain * math.sqrt(3.0 / fan_in)
@@ -102,7 +121,7 @@ class HeNormal:
     """Kaiming: N(0, s^2) with s = gain / sqrt(fan_in), gain sqrt(2) for ReLU."""
 
     def __init__(self, gain: float = math.sqrt(2.0)) -> None:
-        self.gain = float(gain)
+        self.gain = finite_real(type(self).__name__, "gain", gain)
 
     def __call__(self, fan_in: int, fan_out: int, rng: Any) -> float:
         return rng.gauss(0.0, self.gain / math.sqrt(fan_in))
@@ -115,7 +134,7 @@ class Constant:
     """Every weight the same value; draws nothing from the generator."""
 
     def __init__(self, value: float) -> None:
-        self.value = float(value)
+        self.value = finite_real("Constant", "value", value)
 
     def __call__(self, fan_in: int, fan_out: int, rng: Any) -> float:
         return self.value
@@ -171,6 +190,17 @@ def get_initializer(spec: InitSpec, default: Initializer | None = None) -> Initi
     raise ValueError(f"initialiser must be a name, number or callable, got {spec!r}")
 
 
-def generator(rng: Any) -> Any:
-    """The generator layers draw from: ``rng`` if given, else the ``random`` module."""
-    return random if rng is None else rng
+def generator(rng: Any, owner: str = "nn") -> Any:
+    """The generator layers draw from: ``rng`` if given, else the ``random`` module.
+
+    TypeError unless ``rng`` is None or has ``uniform`` and ``gauss`` (a
+    ``random.Random``), so a bad value (from a hand-edited file, say) fails now.
+    """
+    if rng is None:
+        return random
+    if not (callable(getattr(rng, "uniform", None)) and callable(getattr(rng, "gauss", None))):
+        raise TypeError(
+            f"{owner}: rng must be a random.Random (or None for Python's random module), "
+            f"got {rng!r}"
+        )
+    return rng

@@ -47,11 +47,18 @@ def _input_list(x: Any, nin: int, who: str) -> Sequence:
     return x
 
 
-def _bad_input(x: Sequence, who: str) -> TypeError:
-    """The TypeError naming the first input that is neither a number nor a Value."""
+def _bad_input(x: Sequence, who: str) -> Exception:
+    """The error naming the first input that is not a number or a Value: TypeError, or
+    OverflowError for an int no float can hold."""
     for i, v in enumerate(x):
         if not isinstance(v, (Value, numbers.Real)):
             return TypeError(f"{who}: inputs[{i}] must be a number or a Value, got {v!r}")
+        if not isinstance(v, Value):
+            try:
+                float(v)
+            except OverflowError:
+                return OverflowError(f"{who}: inputs[{i}] = {_short(v, 40)} is too large "
+                                     "for a float")
     return TypeError(f"{who}: inputs must be numbers or Values")  # pragma: no cover
 
 
@@ -60,7 +67,7 @@ def as_inputs(x: Any, nin: int, who: str) -> list[Value]:
     x = _input_list(x, nin, who)
     try:
         return [v if isinstance(v, Value) else Value(v) for v in x]
-    except TypeError:
+    except (TypeError, OverflowError):
         raise _bad_input(x, who) from None
 
 
@@ -102,7 +109,7 @@ class Neuron(Module):
         x = _input_list(x, self.nin, "Neuron")
         try:
             out = dot(self.w, x, bias=self.b)
-        except TypeError:
+        except (TypeError, OverflowError):
             raise _bad_input(x, "Neuron") from None
         act = self._act
         return out if act is None else act(out)
@@ -277,7 +284,7 @@ class Perceptron(Module):
         x = _input_list(x, len(self.w), "Perceptron")
         try:
             out = dot(self.w, x) + self.b
-        except TypeError:
+        except (TypeError, OverflowError):
             raise _bad_input(x, "Perceptron") from None
         act = self._act
         return out if act is None else act(out)

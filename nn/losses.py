@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 import autograd
@@ -37,7 +37,26 @@ def _data(x: Any) -> float:
 
 
 def _is_seq(x: Any) -> bool:
-    return not isinstance(x, (Value, numbers.Real, str)) and hasattr(x, "__len__")
+    return not isinstance(x, (Value, numbers.Real, str, bytes, Mapping, Set)) and hasattr(
+        x, "__len__"
+    ) and hasattr(x, "__getitem__")
+
+
+def _check_item(x: Any, who: str, name: str) -> None:
+    """TypeError naming ``name`` unless ``x`` is a number or a Value (OverflowError
+    for an int too large for a float)."""
+    if isinstance(x, Value):
+        return
+    if not isinstance(x, numbers.Real):
+        kind = "a number or a Value" if name.endswith("]") else "a list of numbers or Values"
+        raise TypeError(f"{who}: {name} must be {kind}, got {x!r}")
+    if isinstance(x, numbers.Integral) and not -1e308 < x < 1e308:
+        try:
+            float(x)
+        except OverflowError:
+            raise OverflowError(
+                f"{who}: {name} = {str(x)[:20]}... is too large for a float"
+            ) from None
 
 
 def _paired(
@@ -57,6 +76,8 @@ def _paired(
                 f"(got {len(p) if p_seq else 1} vs {len(t) if t_seq else 1} elements)"
             )
         if not p_seq:
+            _check_item(p, who, f"{pname}{where}")
+            _check_item(t, who, f"{tname}{where}")
             ps.append(p)
             ts.append(t)
             continue
@@ -67,7 +88,7 @@ def _paired(
             )
         stack.extend((p[i], t[i], f"{where}[{i}]") for i in reversed(range(len(p))))
     if not ps:
-        raise ValueError(f"{who}: needs at least one element, got empty lists")
+        raise ValueError(f"{who}: {pname} and {tname} are empty; need at least one element")
     return ps, ts
 
 
@@ -150,11 +171,21 @@ def binary_cross_entropy_with_logits(
     who = "binary_cross_entropy_with_logits"
     _check_reduction(who, reduction)
     zs, ys = _paired(logits, targets, who, "logits", "targets")
-    for i, y in enumerate(ys):
-        _unit_interval(y, who, "targets", i)
-    zs = [_value(z) for z in zs]
-    total = autograd.sum([z.softplus() for z in zs]) - autograd.dot(zs, ys)
-    return _reduce(total, len(zs), reduction)
+    terms: list = []
+    for i, (z, y) in enumerate(zip(zs, ys, strict=True)):
+        yd = _unit_interval(y, who, "targets", i)
+        z = _value(z)
+        # One term per element, never a difference of two sums: softplus(z) - z y
+        # is at most |z|, while sum(softplus) - sum(z y) overflows to inf - inf.
+        if isinstance(y, Value):
+            terms.append(z.softplus() - z * y)
+        elif yd == 1.0:
+            terms.append((-z).softplus())  # softplus(z) - z
+        elif yd == 0.0:
+            terms.append(z.softplus())
+        else:
+            terms.append(z.softplus() - z * yd)
+    return _reduce(autograd.sum(terms), len(terms), reduction)
 
 
 def hinge_loss(scores: Any, targets: Any, reduction: str = "mean") -> Value:
@@ -178,24 +209,36 @@ def hinge_loss(scores: Any, targets: Any, reduction: str = "mean") -> Value:
 
 # --- multi-class -------------------------------------------------------------------
 
-def _logit_values(logits: Any, who: str) -> list[Value]:
+def _logit_values(logits: Any, who: str, name: str = "logits") -> list[Value]:
     if not _is_seq(logits) or len(logits) == 0:
-        raise ValueError(f"{who}: expected a non-empty list of logits, got {logits!r}")
+        raise ValueError(f"{who}: expected a non-empty list of {name}, got {logits!r}")
+    for i, z in enumerate(logits):
+        _check_item(z, who, f"{name}[{i}]")
     return [_value(z) for z in logits]
+
+
+def _shift(zs: list[Value]) -> float:
+    """The constant subtracted before exponentiating: the largest finite logit.
+
+    Then no exp overflows, whatever the other logits are (a NaN logit among
+    large ones must not turn into an OverflowError). With no finite logit the
+    max of them all lets inf and NaN flow through to the result as IEEE says.
+    """
+    datas = [z.data for z in zs]
+    finite = [d for d in datas if math.isfinite(d)]
+    return max(finite) if finite else max(datas)
 
 
 def _logsumexp(zs: list[Value]) -> Value:
     """log sum exp z_i, shifted by the (constant) max so no exp overflows."""
-    m = max(z.data for z in zs)
-    if not math.isfinite(m):
-        m = 0.0  # let inf/nan flow through to the result instead of failing here
+    m = _shift(zs)  # non-finite only when no logit is finite: then the result is nan
     return autograd.sum([(z - m).exp() for z in zs]).log() + m
 
 
 def softmax(logits: Sequence[Any]) -> list[Value]:
     """exp(z_i) / sum_j exp(z_j), computed after subtracting max z (stable)."""
     zs = _logit_values(logits, "softmax")
-    m = max(z.data for z in zs)
+    m = _shift(zs)
     es = [(z - m).exp() for z in zs]
     total = autograd.sum(es)
     return [e / total for e in es]
@@ -216,7 +259,9 @@ def _class_index(t: Any, k: int, who: str, where: str = "") -> int:
     return int(t)
 
 
-def _per_example(fn, inputs: Any, target: Any, who: str, reduction: str) -> Value:
+def _per_example(
+    fn, inputs: Any, target: Any, who: str, reduction: str, name: str = "logits"
+) -> Value:
     """Apply ``fn(values, index)`` to one example, or to a batch and reduce."""
     _check_reduction(who, reduction)
     if _is_seq(inputs) and len(inputs) > 0 and _is_seq(inputs[0]):
@@ -227,11 +272,11 @@ def _per_example(fn, inputs: Any, target: Any, who: str, reduction: str) -> Valu
                 f"{who}: length mismatch, {len(inputs)} examples but {len(target)} targets"
             )
         losses = [
-            fn(_logit_values(z, who), _class_index(t, len(z), who, f"[{i}]"))
+            fn(_logit_values(z, who, f"{name}[{i}]"), _class_index(t, len(z), who, f"[{i}]"))
             for i, (z, t) in enumerate(zip(inputs, target, strict=True))
         ]
         return _reduce(autograd.sum(losses), len(losses), reduction)
-    zs = _logit_values(inputs, who)
+    zs = _logit_values(inputs, who, name)
     if _is_seq(target):
         raise ValueError(
             f"{who}: one example's logits need one class index, got a list of {len(target)}"
@@ -255,4 +300,6 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Value:
 def nll_loss(log_probs: Any, target: Any, reduction: str = "mean") -> Value:
     """-log_probs[target], for outputs that are already log-probabilities
     (``log_softmax``); ``cross_entropy`` = ``nll_loss(log_softmax(z), t)``."""
-    return _per_example(lambda lp, t: -lp[t], log_probs, target, "nll_loss", reduction)
+    return _per_example(
+        lambda lp, t: -lp[t], log_probs, target, "nll_loss", reduction, "log_probs"
+    )

@@ -9,6 +9,8 @@ never walked: use them for caches and for callables that are not parameters.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import numbers
 from collections.abc import Iterator
 from typing import Any
@@ -174,7 +176,13 @@ class Module:
                 raise ValueError(
                     f"load_state_dict: value for {name!r} must be a real number, got {v!r}"
                 )
-            values.append(float(v))
+            try:
+                values.append(float(v))
+            except OverflowError:  # an int beyond the float range
+                raise ValueError(
+                    f"load_state_dict: value for {name!r} is too large for a float: "
+                    f"{_short(v, 60)}"
+                ) from None
         for (_, p), v in zip(named, values, strict=True):
             p.data = v
 
@@ -243,6 +251,42 @@ def _names(keys: list[str], limit: int = 10) -> str:
     return f"[{shown}{f', ... ({more} more)' if more > 0 else ''}]"
 
 
+# --- a parameter budget for building from untrusted specs -------------------------
+
+# While a file is loaded, the architecture may create at most as many parameters
+# as the file holds: a few bytes of config ({"nin": 10**12}) must not allocate
+# terabytes before the weight check could notice. None outside ``parameter_budget``.
+_BUDGET: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "nn_parameter_budget", default=None
+)
+
+
+@contextlib.contextmanager
+def parameter_budget(holds: int, slack: int = 10_000) -> Iterator[None]:
+    """Let the layers built inside this block create at most ``holds + slack`` parameters.
+
+    The slack lets an architecture that is only slightly off be built, so that
+    ``load_state_dict`` can name the missing weights exactly.
+    """
+    token = _BUDGET.set([holds, holds + slack])
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+def reserve_parameters(who: str, count: int) -> None:
+    """Called by a layer before it creates ``count`` parameters; ValueError past the budget."""
+    budget = _BUDGET.get()
+    if budget is None:
+        return
+    if count > budget[1]:
+        raise ValueError(
+            f"{who} would create far more parameters than the {budget[0]} the file holds"
+        )
+    budget[1] -= count
+
+
 # --- architecture specs: {"type": ..., "config": ...} ------------------------------
 
 def module_spec(module: Module) -> dict[str, Any]:
@@ -269,7 +313,9 @@ def build_module(spec: Any) -> Module:
         raise ValueError(f"config of {name} must be a dict, got {_short(config)}")
     try:
         return cls.from_config(config)
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as err:
+        # A config from a file can hold any JSON: whatever a constructor makes of
+        # it, the caller gets one ValueError that says which module failed.
         raise ValueError(f"cannot rebuild {name} from config {_short(config)}: {err}") from None
 
 

@@ -48,7 +48,10 @@ def _real(owner: str, name: str, value) -> float:
     """``value`` as a float; TypeError unless it is a real number (bools are not)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner}: {name} must be a real number, got {value!r}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond the float range: as far off as inf
+        return math.inf if value > 0 else -math.inf
 
 
 def _finite(owner: str, name: str, value, low: float, *, low_open: bool, high=None) -> float:
@@ -92,8 +95,8 @@ def _params(owner: str, params) -> list[Value]:
     return out
 
 
-def _floats(owner: str, name: str, values, n: int) -> list[float]:
-    """A loaded buffer: a list of n real numbers, copied as floats."""
+def _floats(owner: str, name: str, values, n: int, low: float = -math.inf) -> list[float]:
+    """A loaded buffer: a list of n finite real numbers (each >= low), copied as floats."""
     if not isinstance(values, (list, tuple)):
         raise ValueError(f"{owner}.load_state_dict: {name} must be a list, got {values!r}")
     if len(values) != n:
@@ -101,7 +104,16 @@ def _floats(owner: str, name: str, values, n: int) -> list[float]:
             f"{owner}.load_state_dict: {name} has {len(values)} entries, "
             f"the optimizer has {n} params"
         )
-    return [_real(owner, f"{name}[{i}]", x) for i, x in enumerate(values)]
+    out = []
+    for i, x in enumerate(values):
+        x = _real(owner, f"{name}[{i}]", x)  # an int too big for a float is inf here
+        if not (math.isfinite(x) and x >= low):
+            need = "a finite number" if low == -math.inf else f"a finite number >= {low:g}"
+            raise ValueError(
+                f"{owner}.load_state_dict: {name}[{i}] must be {need}, got {values[i]!r}"
+            )
+        out.append(x)
+    return out
 
 
 # --- the base class ---------------------------------------------------------------
@@ -116,6 +128,8 @@ class Optimizer:
 
     _hyper: tuple[str, ...] = ("lr",)
     _buffers: tuple[str, ...] = ()
+    _optional_buffers: tuple[str, ...] = ()  # buffers that may be None (not created yet)
+    _nonnegative_buffers: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
         name = type(self).__name__
@@ -177,24 +191,31 @@ class Optimizer:
         if not isinstance(state, dict):
             raise TypeError(f"{name}.load_state_dict: expected a dict, got {type(state).__name__}")
         kind = state.get("optimizer")
-        if kind != name:
-            raise ValueError(f"{name}.load_state_dict: the state is from {kind!r}, not {name!r}")
+        if not isinstance(kind, str) or kind != name:
+            raise ValueError(
+                f"{name}.load_state_dict: the state is from {kind!r}, not {name!r} "
+                "(its 'optimizer' entry)"
+            )
         missing = [k for k in ("n_params", *self._hyper, *self._buffers) if k not in state]
         if missing:
             raise ValueError(f"{name}.load_state_dict: the state is missing {missing}")
         n = len(self.params)
-        if state["n_params"] != n:
+        count = state["n_params"]
+        if isinstance(count, bool) or not isinstance(count, int) or count != n:
             raise ValueError(
-                f"{name}.load_state_dict: the state is for {state['n_params']} params, "
-                f"but this optimizer has {n}"
+                f"{name}.load_state_dict: the state is for {count!r} params, "
+                f"but this optimizer has {n} (n_params)"
             )
         # Validate everything before assigning anything: a bad state changes nothing.
         hyper = {key: self._check_hyper(key, state[key]) for key in self._hyper}
         self._check_together(hyper)
-        buffers = {
-            key: None if state[key] is None else _floats(name, key, state[key], n)
-            for key in self._buffers
-        }
+        buffers = {}
+        for key in self._buffers:
+            if state[key] is None and key in self._optional_buffers:
+                buffers[key] = None
+                continue
+            low = 0.0 if key in self._nonnegative_buffers else -math.inf
+            buffers[key] = _floats(name, key, state[key], n, low)
         for key, value in hyper.items():
             setattr(self, "_lr" if key == "lr" else key, value)
         for key, value in buffers.items():
@@ -217,6 +238,7 @@ class SGD(Optimizer):
 
     _hyper = ("lr", "momentum", "weight_decay", "nesterov")
     _buffers = ("momentum_buffer",)
+    _optional_buffers = ("momentum_buffer",)
 
     def __init__(
         self,
@@ -282,6 +304,7 @@ class Adam(Optimizer):
 
     _hyper = ("lr", "betas", "eps", "weight_decay", "step_count")
     _buffers = ("exp_avg", "exp_avg_sq")
+    _nonnegative_buffers = ("exp_avg_sq",)  # a running mean of squares: sqrt needs it >= 0
     _decoupled = False  # AdamW sets this: decay the weights, not the gradient
 
     def __init__(

@@ -8,11 +8,13 @@ a Module or named pairs. A bias is a parameter whose last name part is "b".
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Set
 from typing import Any
 
 import autograd
 from autograd import Value
 
+from .init import finite_real
 from .module import Module
 
 
@@ -21,12 +23,20 @@ def _weights(params: Any, include_bias: bool, who: str) -> list[Value]:
         params = params.named_parameters() if not include_bias else params.parameters()
     elif isinstance(params, Value):
         params = [params]
+    elif isinstance(params, (str, bytes, Mapping, Set)) or not isinstance(params, Iterable):
+        raise TypeError(
+            f"{who}: params must be a Module, a list of Values or named_parameters(), "
+            f"got {params!r}"
+        )
     else:
         params = list(params)
     named = [p for p in params if isinstance(p, tuple)]
     if named and len(named) != len(params):
-        raise ValueError(f"{who}: mix of named pairs and bare parameters")
+        raise ValueError(f"{who}: params mixes named pairs and bare parameters")
     if named:
+        for p in named:
+            if len(p) != 2 or not isinstance(p[0], str) or not isinstance(p[1], Value):
+                raise ValueError(f"{who}: params must hold (name, Value) pairs, got {p!r}")
         return [v for name, v in params if include_bias or not _is_bias(name)]
     if not include_bias:
         raise ValueError(
@@ -35,8 +45,16 @@ def _weights(params: Any, include_bias: bool, who: str) -> list[Value]:
         )
     for p in params:
         if not isinstance(p, Value):
-            raise ValueError(f"{who}: expected Values, got {p!r}")
+            raise ValueError(f"{who}: params must hold Values, got {p!r}")
     return params
+
+
+def _strength(who: str, name: str, value: Any, positive: bool = False) -> float:
+    """A finite, non-negative (or positive) real number, named in any error."""
+    x = finite_real(who, name, value)
+    if x < 0 or (positive and x == 0):
+        raise ValueError(f"{who}: {name} must be {'> 0' if positive else '>= 0'}, got {value!r}")
+    return x
 
 
 def _is_bias(name: str) -> bool:
@@ -48,14 +66,15 @@ def l2(params: Any, lam: float = 1.0, m: int = 1, include_bias: bool = True) -> 
 
     It shrinks each weight in proportion to its size: its gradient is (lam / m) w.
     """
-    if m <= 0:
-        raise ValueError(f"l2: m (the number of examples) must be positive, got {m!r}")
+    lam = _strength("l2", "lam", lam)
+    m = _strength("l2", "m (the number of examples)", m, positive=True)
     ws = _weights(params, include_bias, "l2")
     return autograd.dot(ws, ws) * (lam / (2.0 * m))
 
 
 def l1(params: Any, lam: float = 1.0, include_bias: bool = True) -> Value:
     """lam * sum |w|: pushes small weights to exactly 0 (sparse); gradient lam sign(w)."""
+    lam = _strength("l1", "lam", lam)
     ws = _weights(params, include_bias, "l1")
     return autograd.sum([abs(w) for w in ws]) * lam
 
@@ -68,11 +87,15 @@ def weight_elimination(
     Small weights shrink much as with L2; large ones feel a bounded, fading
     pull, so the penalty counts weights more than it measures them.
     """
-    if not w0 > 0:
-        raise ValueError(f"weight_elimination: w0 must be positive, got {w0!r}")
+    lam = _strength("weight_elimination", "lam", lam)
+    w0 = _strength("weight_elimination", "w0", w0, positive=True)
     ws = _weights(params, include_bias, "weight_elimination")
     terms = []
     for w in ws:
-        s = (w * (1.0 / w0)) ** 2 if w0 != 1.0 else w * w
-        terms.append(s / (1.0 + s))
+        s = w / w0 if w0 != 1.0 else w
+        s2 = s * s  # a product, not ** 2: a huge w / w0 gives inf here instead of raising
+        if s2.data <= 1.0:
+            terms.append(s2 / (1.0 + s2))
+        else:  # the same function, written so that a huge (even infinite) s2 gives 1
+            terms.append(1.0 - 1.0 / (1.0 + s2))
     return autograd.sum(terms) * lam

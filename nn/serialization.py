@@ -12,6 +12,13 @@ same double, so a round trip is bit-exact. Nothing is pickled or evaluated:
 a file can only name Module classes already registered (see module.py).
 Saving writes a temporary file in the same directory, fsyncs it and renames
 it over the target, so a failure part-way never damages the previous file.
+
+Loading treats the file as untrusted input: it reads at most ``max_bytes``
+(16 MiB by default), accepts only finite numbers, and builds the architecture
+under a parameter budget of the number of weights the file holds (plus a small
+margin), so no file can make ``load`` allocate much more than it describes. Every
+fault is a ValueError naming the file; only a path that cannot be opened at all
+(missing, not readable) gives ``open()``'s own OSError.
 """
 
 from __future__ import annotations
@@ -19,16 +26,20 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import numbers
 import os
 import random
 import stat
 import tempfile
 from typing import Any
 
-from .module import Module, build_module, module_spec
+from .module import Module, build_module, module_spec, parameter_budget
 
 FORMAT = "chainrule.nn"
 VERSION = 1
+# The largest file nn.load reads unless told otherwise: 16 MiB holds some 350,000
+# weights, far beyond what a scalar engine trains; pass max_bytes= for more.
+MAX_BYTES = 16 * 2**20
 
 
 def save(model: Module, path: str | os.PathLike) -> None:
@@ -97,21 +108,62 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"non-finite number {name} is not allowed")
 
 
-def load(path: str | os.PathLike) -> Module:
+def _finite_float(text: str) -> float:
+    x = float(text)
+    if not math.isfinite(x):
+        raise ValueError(f"number {text[:40]} is out of the range of a float")
+    return x
+
+
+def _size_limit(max_bytes: Any) -> int:
+    if max_bytes is None:
+        return MAX_BYTES
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, numbers.Integral):
+        raise TypeError(f"load: max_bytes must be an int or None, got {max_bytes!r}")
+    if max_bytes < 1:
+        raise ValueError(f"load: max_bytes must be >= 1, got {max_bytes!r}")
+    return int(max_bytes)
+
+
+def _read_limited(path: str, limit: int) -> bytes:
+    """The file's bytes, refusing directories and anything longer than ``limit``."""
+    shown = f"{limit / 2**20:g} MB" if limit >= 2**20 else f"{limit:,} bytes"
+    too_large = (
+        f"{path}: the file is too large to be a model file (the limit is {shown}); "
+        "pass max_bytes= to nn.load to allow more"
+    )
+    if os.path.isdir(path):
+        raise ValueError(f"{path}: is a directory, not a model file")
+    try:
+        with open(path, "rb") as f:
+            if os.fstat(f.fileno()).st_size > limit:
+                raise ValueError(too_large)
+            raw = f.read(limit + 1)  # bounded: a pipe or device may not report its size
+    except IsADirectoryError:
+        raise ValueError(f"{path}: is a directory, not a model file") from None
+    if len(raw) > limit:
+        raise ValueError(too_large)
+    return raw
+
+
+def load(path: str | os.PathLike, *, max_bytes: int | None = None) -> Module:
     """Rebuild the model saved at ``path``; ValueError names the file and the problem.
 
-    Loading leaves Python's ``random`` state as it was, even though building
-    the layers draws initial weights that the saved ones then replace.
+    Files larger than ``max_bytes`` (default ``MAX_BYTES``, 16 MiB) are refused
+    before they are read. A missing or unreadable file raises the OSError of
+    ``open()`` (``FileNotFoundError``, ``PermissionError``); everything else that
+    is wrong, a directory included, is a ValueError. Loading leaves Python's
+    ``random`` state as it was, even though building the layers draws initial
+    weights that the saved ones then replace.
     """
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        raw = f.read()
+    raw = _read_limited(path, _size_limit(max_bytes))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise ValueError(f"{path}: not a chainrule model file (not UTF-8 text: {err})") from None
     try:
-        doc = json.loads(text, parse_constant=_reject_constant)
+        doc = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as err:
         truncated = err.pos >= len(text.rstrip())
         why = "the file is truncated or empty" if truncated else "the file is corrupt"
@@ -142,9 +194,22 @@ def _from_document(doc: Any, path: str) -> Module:
     params = doc["parameters"]
     if not isinstance(params, dict):
         raise ValueError(f"{path}: 'parameters' must be an object, got {type(params).__name__}")
+    count = doc.get("num_parameters", len(params))
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise ValueError(f"{path}: 'num_parameters' must be an int, got {count!r}")
+    for name, value in params.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(f"{path}: parameter {name!r} must be a real number, got {value!r}")
+        try:
+            float(value)
+        except OverflowError:  # an integer literal with hundreds of digits
+            raise ValueError(
+                f"{path}: parameter {name!r} is out of the range of a float"
+            ) from None
     state = random.getstate()
     try:
-        model = build_module(doc["model"])
+        with parameter_budget(len(params)):  # the file's weights bound what may be built
+            model = build_module(doc["model"])
     except ValueError as err:
         raise ValueError(f"{path}: {err}") from None
     except RecursionError:
@@ -155,7 +220,6 @@ def _from_document(doc: Any, path: str) -> Module:
         model.load_state_dict(params)
     except ValueError as err:
         raise ValueError(f"{path}: weights do not match the architecture: {err}") from None
-    count = doc.get("num_parameters", len(params))
     if count != len(params):  # names all match, so the count field was damaged or edited
         raise ValueError(f"{path}: the file declares {count} parameters but holds {len(params)}")
     training = doc.get("training", True)

@@ -82,6 +82,16 @@ def _is_int(label: Any) -> bool:
     return isinstance(label, numbers.Integral)
 
 
+def _no_nan(values: Sequence[float]) -> None:
+    """A NaN output has no class: comparisons with NaN are all False, so any rule
+    would silently answer class 0."""
+    if any(v != v for v in values):
+        raise ValueError(
+            f"the model output {values if len(values) > 1 else values[0]!r}: NaN has no "
+            "predicted class (are the weights or the inputs NaN?)"
+        )
+
+
 def _argmax(values: Sequence[float]) -> int:
     best = 0
     for i in range(1, len(values)):
@@ -143,6 +153,7 @@ class Task:
         if isinstance(out, Value):
             if self.target in ("real", "custom"):
                 return out.data
+            _no_nan([out.data])
             if self.target in ("onehot", "index"):  # a one-output multi-class model
                 return 0
             positive = out.data > _THRESHOLD[self.loss]
@@ -152,6 +163,7 @@ class Task:
         values = [o.data for o in out]
         if self.target in ("real", "custom"):
             return values
+        _no_nan(values)
         return _argmax(values)
 
     @property

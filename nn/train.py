@@ -28,7 +28,7 @@ import math
 import numbers
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -125,6 +125,11 @@ class History:
         unknown = sorted(set(data) - names - {"format", "version"})
         if unknown:
             raise ValueError(f"History.from_dict: unknown keys {unknown}")
+        for name in (*_SERIES, "perturbed_epochs"):
+            if name in data and not isinstance(data[name], list):
+                raise ValueError(
+                    f"History.from_dict: {name!r} must be a list, got {data[name]!r}"
+                )
         history = cls(**{k: v for k, v in data.items() if k in names})
         lengths = {name: len(getattr(history, name)) for name in _SERIES}
         if len(set(lengths.values())) > 1:
@@ -141,7 +146,9 @@ def make_optimizer(
 ):
     """An optimiser by name ("sgd", "adam", "adamw") or the instance given, checked."""
     if not isinstance(name, str):
-        if not callable(getattr(name, "step", None)):
+        # Duck typing: anything with step() will do, except a Value or a Module,
+        # which have a step() (the threshold unit) that is not an update.
+        if isinstance(name, (Value, Module)) or not callable(getattr(name, "step", None)):
             raise TypeError(
                 f"fit: optimizer must be one of {', '.join(OPTIMIZERS)} or an object with "
                 f"step(), got {name!r}"
@@ -198,17 +205,60 @@ def make_schedule(spec: Any, optimizer: Any, epochs: int) -> LRSchedule | None:
     return CosineAnnealing(max(1, epochs), optimizer=optimizer)
 
 
-def _regularizers(spec: Any) -> list[Callable[[Module], Any]]:
+def _callables(name: str, spec: Any, what: str) -> list[Callable]:
+    """None, one callable, or a list of them, as a list; TypeError naming ``name``."""
     if spec is None:
         return []
-    regs = [spec] if callable(spec) else list(spec)
-    for r in regs:
+    if callable(spec):
+        return [spec]
+    if isinstance(spec, (str, bytes, Mapping, Set)) or not isinstance(spec, Iterable):
+        raise TypeError(f"fit: {name} must be a callable or a list of callables ({what}); "
+                        f"got {spec!r}")
+    out = list(spec)
+    for r in out:
         if not callable(r):
+            raise TypeError(f"fit: {name} must be callables ({what}); got {r!r}")
+    return out
+
+
+def _regularizers(spec: Any) -> list[Callable[[Module], Any]]:
+    return _callables("regularizers", spec, "model -> Value, e.g. lambda m: nn.l2(m, lam=1e-4)")
+
+
+def check_features(owner: str, X: Sequence, name: str = "X") -> None:
+    """ValueError/TypeError naming the first example that is not finite numbers.
+
+    A NaN or inf feature would only surface later as a NaN loss, blamed on the
+    learning rate; an example may be a number (one input) or a list of numbers.
+    """
+    for i, row in enumerate(X):
+        if isinstance(row, (Value, numbers.Real)):
+            items = [(f"{name}[{i}]", row)]
+        elif isinstance(row, (str, bytes, Mapping, Set)) or not isinstance(row, Iterable):
             raise TypeError(
-                f"fit: regularizers must be callables model -> Value, e.g. "
-                f"lambda m: nn.l2(m, lam=1e-4); got {r!r}"
+                f"{owner}: {name}[{i}] must be a list of numbers (one example), got {row!r}"
             )
-    return regs
+        else:
+            items = [(f"{name}[{i}][{j}]", v) for j, v in enumerate(row)]
+        for where, v in items:
+            d = v.data if isinstance(v, Value) else v
+            if not isinstance(d, numbers.Real):
+                raise TypeError(f"{owner}: {where} must be a number, got {v!r}")
+            try:
+                finite = math.isfinite(d)
+            except OverflowError:  # an int no float can hold
+                finite = False
+            if not finite:
+                raise ValueError(f"{owner}: {where} = {d!r:.40} is not a finite number")
+
+
+def _flag(name: str, value: Any, allow_none: bool = False) -> Any:
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, bool):
+        options = "True, False or None" if allow_none else "True or False"
+        raise TypeError(f"fit: {name} must be {options}, got {value!r}")
+    return value
 
 
 def _count(name: str, value: Any, low: int, allow_none: bool = False) -> int | None:
@@ -222,9 +272,13 @@ def _count(name: str, value: Any, low: int, allow_none: bool = False) -> int | N
 def _nonneg(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"fit: {name} must be a number, got {value!r}")
-    if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"fit: {name} must be a finite number >= 0, got {value!r}")
-    return float(value)
+    try:
+        x = float(value)
+    except OverflowError:  # an int beyond the float range
+        x = math.inf
+    if not (math.isfinite(x) and x >= 0):
+        raise ValueError(f"fit: {name} must be a finite number >= 0, got {value!r:.40}")
+    return x
 
 
 def progress_bar_shown(progress: bool = True) -> bool:
@@ -339,20 +393,30 @@ def fit(
     if not isinstance(model, Module):
         raise TypeError(f"fit: model must be an nn.Module, got {type(model).__name__}")
     X, y = check_xy("fit", X, y)
+    check_features("fit", X)
     epochs = _count("epochs", epochs, 1)
     patience = _count("early_stopping", early_stopping, 1, allow_none=True)
     min_delta = _nonneg("min_delta", min_delta)
     eps = None if perturb is None else _nonneg("perturb", perturb) or None
+    restore_best = _flag("restore_best", restore_best, allow_none=True)
+    progress = _flag("progress", progress)
     if val_data is not None and val_split is not None:
         raise ValueError("fit: give val_data or val_split, not both")
     rng = make_rng("fit", seed)
     if val_split is not None:
+        if isinstance(val_split, bool) or not isinstance(val_split, numbers.Real):
+            raise TypeError(f"fit: val_split must be a number, got {val_split!r}")
+        if not 0.0 < val_split < 1.0:
+            raise ValueError(
+                f"fit: val_split must be strictly between 0 and 1, got {val_split!r}"
+            )
         X_train, y_train, X_val, y_val = train_val_split(X, y, val_split, seed=rng)
     elif val_data is not None:
         if not isinstance(val_data, (tuple, list)) or len(val_data) != 2:
             raise ValueError("fit: val_data must be a pair (X_val, y_val)")
         X_train, y_train = X, y
         X_val, y_val = check_xy("fit (val_data)", *val_data)
+        check_features("fit (val_data)", X_val)
     else:
         X_train, y_train, X_val, y_val = X, y, None, None
     num_batches(len(X_train), batch_size)  # checks batch_size before any work
@@ -368,7 +432,7 @@ def fit(
     opt = make_optimizer(optimizer, params, lr, momentum, weight_decay)
     sched = make_schedule(schedule, opt, epochs)
     regs = _regularizers(regularizers)
-    cbs = [] if callbacks is None else [callbacks] if callable(callbacks) else list(callbacks)
+    cbs = _callables("callbacks", callbacks, "cb(history, model)")
     has_val = X_val is not None
     track = has_val or patience is not None or restore_best is True
     restore = track if restore_best is None else bool(restore_best)
@@ -494,6 +558,7 @@ def _truncate(history: History) -> None:
 def _task_for(model: Module, X: Sequence, loss: Any) -> tuple[Task, list]:
     if isinstance(X, (str, bytes)) or not isinstance(X, Sequence) or not X:
         raise ValueError("X must be a non-empty list of examples")
+    check_features("predict", X)
     outputs = _outputs(model, X)
     return get_task(loss, None, output_width(outputs[0])), outputs
 
@@ -517,6 +582,7 @@ def evaluate(model: Module, X: Sequence, y: Sequence, loss: Any = "auto") -> dic
     regression. ``loss`` is resolved against ``y`` as ``fit`` does.
     """
     X, y = check_xy("evaluate", X, y)
+    check_features("evaluate", X)
     outputs = _outputs(model, X)
     task = get_task(loss, y, output_width(outputs[0]))
     task.check_labels(y)
