@@ -148,7 +148,10 @@ def _tolerances(who: str, eps, atol, rtol) -> tuple[float, float, float]:
     for name, x, positive in (("eps", eps, True), ("atol", atol, False), ("rtol", rtol, False)):
         if isinstance(x, Value) or not isinstance(x, numbers.Real):
             raise TypeError(f"{who}: {name} must be a real number, got {x!r} ({type(x).__name__})")
-        x = float(x)
+        try:
+            x = float(x)
+        except OverflowError:
+            raise OverflowError(f"{who}: {name} is too large for a float") from None
         if not math.isfinite(x) or x < 0 or (positive and x == 0):
             need = "positive" if positive else "non-negative"
             raise ValueError(f"{who}: {name} must be a finite {need} number, got {x!r}")
@@ -173,6 +176,11 @@ def _central_difference(who: str, g, xs: list[float], i: int, eps: float) -> lis
     up, down = list(xs), list(xs)
     up[i] += eps
     down[i] -= eps
+    if up[i] == down[i]:
+        raise ValueError(
+            f"{who}: eps={eps!r} is below the float spacing at inputs[{i}] = {xs[i]!r}, "
+            "so x + eps and x - eps are the same number; pass a larger eps"
+        )
     values = []
     for ys, side in ((up, "+"), (down, "-")):
         try:

@@ -55,7 +55,10 @@ def points(inputs, who: str, name: str = "inputs") -> list[float]:
         if isinstance(x, Value):
             x = x.data
         elif isinstance(x, numbers.Real):
-            x = float(x)
+            try:
+                x = float(x)
+            except OverflowError:
+                raise OverflowError(f"{who}: {name}[{i}] is too large for a float") from None
         else:
             raise TypeError(
                 f"{who}: {name}[{i}] must be a real number or a Value, "

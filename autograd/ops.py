@@ -107,10 +107,20 @@ def _pow_number_forward(a, n):
 
 
 def _pow_number_vjp(g, a, n, out):
-    n = float(n)  # the exponent is a constant leaf; it gets no gradient
-    if n == 0.0:
-        return 0.0, 0.0
-    return g * n * a ** (n - 1.0), 0.0
+    """The exponent is a constant leaf; like every constant it gets its gradient,
+    out * log(a), where that exists (a > 0), and 0 where the base is not positive.
+
+    For a positive base the exponent stays an operand of the base's gradient, so
+    create_graph can differentiate it in either order; any other base takes the
+    exponent as a plain number, where its derivative is 0 anyway.
+    """
+    if a > 0:
+        dn = g * out * _log(a)
+    else:
+        dn, n = 0.0, float(n)
+    if float(n) == 0.0:
+        return 0.0, dn
+    return g * n * a ** (n - 1.0), dn
 
 
 ADD = Op("+", BINARY, lambda a, b: a + b, lambda g, a, b, out: (g, g))
