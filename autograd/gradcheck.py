@@ -50,12 +50,7 @@ def gradcheck(
     analytic and numeric derivative, absolute and relative error.
     """
     who = "gradcheck"
-    check_callable(f, who)
-    xs = points(inputs, who)
-    eps, atol, rtol = _tolerances(who, eps, atol, rtol)
-    leaves = fresh_leaves(xs)
-    out = call(f, leaves, who)
-    _finite_output(who, f, xs, out)
+    xs, leaves, out, (eps, atol, rtol) = _prepare(who, f, inputs, eps, atol, rtol)
     analytic = [d.data for d in grad(out, leaves)]
 
     def value_at(ys: list[float]) -> list[float]:
@@ -93,12 +88,7 @@ def gradgradcheck(
     against the central difference in x_j of the plain first derivative i.
     """
     who = "gradgradcheck"
-    check_callable(f, who)
-    xs = points(inputs, who)
-    eps, atol, rtol = _tolerances(who, eps, atol, rtol)
-    leaves = fresh_leaves(xs)
-    out = call(f, leaves, who)
-    _finite_output(who, f, xs, out)
+    xs, leaves, out, (eps, atol, rtol) = _prepare(who, f, inputs, eps, atol, rtol)
     firsts = grad(out, leaves, create_graph=True)
     plain = [d.data for d in grad(out, leaves)]
 
@@ -142,6 +132,18 @@ def gradgradcheck(
 
 
 # --- pieces -----------------------------------------------------------------------
+
+def _prepare(who: str, f, inputs, eps, atol, rtol):
+    """Check the arguments and evaluate ``f`` once at fresh leaves: the shared start
+    of both checks. Returns the points, the leaves, f's output and the tolerances."""
+    check_callable(f, who)
+    xs = points(inputs, who)
+    tolerances = _tolerances(who, eps, atol, rtol)
+    leaves = fresh_leaves(xs)
+    out = call(f, leaves, who)
+    _finite_output(who, f, xs, out)
+    return xs, leaves, out, tolerances
+
 
 def _tolerances(who: str, eps, atol, rtol) -> tuple[float, float, float]:
     checked = []

@@ -254,13 +254,19 @@ def _copy_weights(params: list, values: list[float]) -> None:
         p.data = float(v)
 
 
-def _micrograd_mlp_case(E: Engine, X, Y, sizes, layers, depth: int) -> Case:
-    micrograd = E.module
-    Value = micrograd.engine.Value
-    model = micrograd.nn.MLP(sizes[0], list(sizes[1:]))
+def _mlp_with_weights(mlp_class, sizes, layers):
+    """A library's own MLP holding the shared weights, and its parameters in canonical order."""
+    model = mlp_class(sizes[0], list(sizes[1:]))
     weights = flat_weights(layers)
     canon = model_parameters(model, len(weights))
     _copy_weights(canon, weights)
+    return model, canon
+
+
+def _micrograd_mlp_case(E: Engine, X, Y, sizes, layers, depth: int) -> Case:
+    micrograd = E.module
+    Value = micrograd.engine.Value
+    model, canon = _mlp_with_weights(micrograd.nn.MLP, sizes, layers)
 
     def step() -> Result:
         # micrograd's demo: its MLP, Python's sum, its Value.backward
@@ -280,10 +286,7 @@ def _micrograd_mlp_case(E: Engine, X, Y, sizes, layers, depth: int) -> Case:
 def _our_mlp_case(E: Engine, mlp_class, X, Y, sizes, layers) -> Case:
     autograd = E.module
     Value = autograd.Value
-    model = mlp_class(sizes[0], list(sizes[1:]))
-    weights = flat_weights(layers)
-    canon = model_parameters(model, len(weights))
-    _copy_weights(canon, weights)
+    model, canon = _mlp_with_weights(mlp_class, sizes, layers)
 
     def step() -> Result:
         # the same step in chainrule's own idiom: nn.MLP and n-ary sum / dot in the loss
