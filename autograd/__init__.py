@@ -7,7 +7,7 @@ from .backward import backward, grad, topological_order
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .hessian import hessian
 from .mode import AnomalyError, detect_anomaly, is_grad_enabled, no_grad
-from .value import Constant, Value, dot, dots, maximum
+from .value import Constant, Value, dot, dots, logsumexp, maximum
 from .value import sum_values as sum
 
 
@@ -35,6 +35,7 @@ __all__ = [
     "gradgradcheck",
     "hessian",
     "is_grad_enabled",
+    "logsumexp",
     "maximum",
     "no_grad",
     "sum",

@@ -40,6 +40,10 @@ def _cos(x):
     return math.cos(x) if isinstance(x, _REAL) else x.cos()
 
 
+def _exp(x):
+    return math.exp(x) if isinstance(x, _REAL) else x.exp()
+
+
 def _log(x):
     return math.log(x) if isinstance(x, _REAL) else x.log()
 
@@ -297,9 +301,32 @@ def _max_vjp(g, operands, out):
     best.grad += g
 
 
+def _logsumexp_forward(xs):
+    """log(sum e^x), shifted by the largest finite input so no e^x overflows.
+
+    A NaN anywhere gives NaN; +inf anywhere gives +inf; all -inf gives -inf.
+    """
+    top = -math.inf
+    for x in xs:
+        if x != x:
+            return x
+        if x > top:
+            top = x
+    if math.isinf(top):
+        return top
+    return top + math.log(math.fsum(math.exp(x - top) for x in xs))
+
+
+def _logsumexp_vjp(g, operands, out):
+    """d/dx_i = softmax_i = e^(x_i - out): at most 1, so it never overflows."""
+    for p in operands:
+        p.grad += g * _exp(p.data - out)
+
+
 SUM = Op("sum", NARY, lambda xs: float(sum(xs)), _sum_vjp)
 DOT = Op("dot", NARY, _dot_forward, _dot_vjp)
 MAX = Op("max", NARY, _max_forward, _max_vjp)
+LOGSUMEXP = Op("logsumexp", NARY, _logsumexp_forward, _logsumexp_vjp)
 
 
 def _register_names() -> None:

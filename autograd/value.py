@@ -451,3 +451,15 @@ def maximum(values: Iterable[Value | Number]) -> Value:
     if not operands:
         raise ValueError("maximum: needs at least one value, got an empty iterable")
     return _nary(ops.MAX, operands)
+
+
+def logsumexp(values: Iterable[Value | Number]) -> Value:
+    """One n-ary "logsumexp" node: log(sum e^x), exact and stable at any finite input.
+
+    Its gradient is the softmax of the inputs. Use it instead of shifting by a max
+    read from ``.data``: it stays exact under ``autograd.compile``.
+    """
+    operands = _operands(values, "logsumexp")
+    if not operands:
+        raise ValueError("logsumexp: needs at least one value, got an empty iterable")
+    return _nary(ops.LOGSUMEXP, operands)
