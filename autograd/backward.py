@@ -8,11 +8,12 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 
 from .mode import AnomalyError, creation_sites, is_anomaly_enabled
 from .ops import Op
-from .value import Constant, Value
+from .value import Constant, Value, error_text
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -88,20 +89,32 @@ def _need_value(root, where: str) -> None:
         raise TypeError(f"{where}: expected a Value, got {root!r} ({type(root).__name__})")
 
 
+_pause_lock = threading.Lock()
+_pause = [0, False]  # passes under way in any thread; whether the GC was on before the first
+
+
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
     """Backward makes no reference cycles, so the cyclic GC has nothing to find.
 
     Pausing it saves the repeated scans of a large live graph that otherwise
-    dominate the pass; it is restored afterwards, also on error.
+    dominate the pass. The GC switch is one per process, so the pause is
+    counted across threads: the first pass to start records whether the GC was
+    on and the last to finish restores exactly that, also on error. (A per-call
+    read-disable-restore would let two interleaved threads leave it off.)
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
+    with _pause_lock:
+        if _pause[0] == 0:
+            _pause[1] = gc.isenabled()
+            gc.disable()
+        _pause[0] += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _pause_lock:
+            _pause[0] -= 1
+            if _pause[0] == 0 and _pause[1]:
+                gc.enable()
 
 
 def backward(root: Value) -> None:
@@ -137,14 +150,35 @@ def _chain_rule(nodes: Iterable[Value], anomaly: bool) -> None:
                 a.grad += ga
                 if anomaly:
                     _check_grads(node, (ga,))
+            elif anomaly:
+                _checked_nary_step(node, g)
             else:
                 rule.vjp(g, node._a, node.data)  # n-ary rules accumulate in place
-                if anomaly:
-                    _check_grads(node, [p.grad for p in node._a])
         except (ArithmeticError, ValueError) as err:
             if isinstance(err, AnomalyError):
                 raise
             raise _backward_error(err, node) from None
+
+
+class _Share:
+    """One operand position of an n-ary node, collecting only this node's share."""
+
+    __slots__ = ("data", "grad")
+
+    def __init__(self, data: float) -> None:
+        self.data = data
+        self.grad = 0.0
+
+
+def _checked_nary_step(node: Value, g: float) -> None:
+    """An n-ary step under detect_anomaly: check what this node contributes to
+    each operand, not the operand's accumulated ``.grad`` (a stale inf on a leaf
+    is not this node's fault), then add the contributions."""
+    shares = [_Share(p.data) for p in node._a]
+    node._rule.vjp(g, shares, node.data)
+    _check_grads(node, [s.grad for s in shares])
+    for p, share in zip(node._a, shares, strict=True):
+        p.grad += share.grad
 
 
 def _operands(node: Value) -> tuple:
@@ -153,7 +187,7 @@ def _operands(node: Value) -> tuple:
 
 def _backward_error(err: Exception, node: Value) -> Exception:
     shown = ", ".join(repr(p.data) for p in _operands(node))
-    return type(err)(f"backward of '{node.op}' at ({shown}): {err}")
+    return type(err)(f"backward of '{node.op}' at ({shown}): {error_text(err)}")
 
 
 def _check_grads(node: Value, grads) -> None:
@@ -208,10 +242,16 @@ def _gradients(output: Value, create_graph: bool) -> dict:
         operands = node.parents
         out = node if create_graph else node.data
         try:
-            if rule.arity == 0:
+            if rule.arity == 0 and anomaly:  # check this node's shares, then add them
+                shares = [_Share(p if create_graph else p.data) for p in operands]
+                rule.vjp(g, shares, out)
+                gs = [share.grad for share in shares]
+                for p, gp in zip(operands, gs, strict=True):
+                    grads[p] = grads[p] + gp if p in grads else gp
+            elif rule.arity == 0:
                 slots = [_GradSlot(p, grads, create_graph) for p in operands]
                 rule.vjp(g, slots, out)
-                gs = [grads.get(p, 0.0) for p in operands]
+                gs = ()
             else:
                 args = operands if create_graph else [p.data for p in operands]
                 if rule.arity == 2:

@@ -33,11 +33,11 @@ _REAL = (float, int)
 # --- helpers that work on floats and on Values -------------------------------
 
 def _sin(x):
-    return math.sin(x) if isinstance(x, _REAL) else x.sin()
+    return _sin_forward(x) if isinstance(x, _REAL) else x.sin()
 
 
 def _cos(x):
-    return math.cos(x) if isinstance(x, _REAL) else x.cos()
+    return _cos_forward(x) if isinstance(x, _REAL) else x.cos()
 
 
 def _exp(x):
@@ -50,6 +50,37 @@ def _log(x):
 
 def _sigmoid(x):
     return sigmoid_forward(x) if isinstance(x, _REAL) else x.sigmoid()
+
+
+def _is_nan(x) -> bool:
+    """NaN test for a float or a Value (``x != x`` is identity on Values)."""
+    if not isinstance(x, _REAL):
+        x = x.data
+    return x != x
+
+
+def _is_zero(x) -> bool:
+    return (x if isinstance(x, _REAL) else x.data) == 0
+
+
+def _times_power(coef, base, exponent):
+    """``coef * base ** exponent``, where an exact zero ``coef`` wins.
+
+    The power rules multiply a factor that can be exactly 0 (the upstream
+    gradient, or the exponent itself: d/dx x**1 = 1 * x**0, whose derivative is
+    0 * x**-1) by a power that can overflow or divide by zero at tiny bases.
+    The product is 0 whatever the power is, so the power is not allowed to turn
+    it into an error. Any other overflow is a real one and propagates.
+    """
+    try:
+        power = base**exponent
+    except (OverflowError, ZeroDivisionError):
+        if not _is_zero(coef):
+            raise
+        # The exact answer is 0. (Under create_graph the dependence on coef is
+        # kept as coef * 0; what it drops, d coef * infinity, has no finite value.)
+        return 0.0 if isinstance(coef, _REAL) else coef * 0.0
+    return coef * power
 
 
 class Op:
@@ -95,7 +126,7 @@ def _pow_forward(a, b):
 
 
 def _pow_vjp(g, a, b, out):
-    return g * b * a ** (b - 1), g * out * _log(a)
+    return _times_power(g * b, a, b - 1), g * out * _log(a)
 
 
 def _pow_number_forward(a, n):
@@ -122,9 +153,7 @@ def _pow_number_vjp(g, a, n, out):
         dn = g * out * _log(a)
     else:
         dn, n = 0.0, float(n)
-    if float(n) == 0.0:
-        return 0.0, dn
-    return g * n * a ** (n - 1.0), dn
+    return _times_power(g * n, a, n - 1.0), dn
 
 
 ADD = Op("+", BINARY, lambda a, b: a + b, lambda g, a, b, out: (g, g))
@@ -154,6 +183,31 @@ def _sqrt_forward(x):
     if x < 0:
         raise ValueError("sqrt is defined only for non-negative inputs")
     return math.sqrt(x)
+
+
+def _sin_forward(x):
+    """IEEE sin: NaN at +-inf (math.sin raises there)."""
+    return math.sin(x) if x - x == 0 else math.nan
+
+
+def _cos_forward(x):
+    return math.cos(x) if x - x == 0 else math.nan
+
+
+def _tanh_vjp(g, x, out):
+    """1 - tanh^2, except in the tails where it cancels to 0: there the same
+    quantity as 4 sigmoid(2x) sigmoid(-2x), which keeps every digit."""
+    if -0.75 < out < 0.75:
+        return g * (1.0 - out * out)
+    return g * 4.0 * _sigmoid(2.0 * x) * _sigmoid(-2.0 * x)
+
+
+def _sigmoid_vjp(g, x, out):
+    """sigmoid (1 - sigmoid), with 1 - sigmoid(x) taken as sigmoid(-x) where
+    the subtraction would cancel (out near 1)."""
+    if out < 0.5:
+        return g * out * (1.0 - out)
+    return g * out * _sigmoid(-x)
 
 
 def _sqrt_vjp(g, x, out):
@@ -205,12 +259,12 @@ ABS = Op("abs", UNARY, abs, _abs_vjp)
 EXP = Op("exp", UNARY, _exp_forward, lambda g, x, out: g * out)
 LOG = Op("log", UNARY, _log_forward, lambda g, x, out: g / x)
 SQRT = Op("sqrt", UNARY, _sqrt_forward, _sqrt_vjp)
-TANH = Op("tanh", UNARY, math.tanh, lambda g, x, out: g * (1.0 - out * out))
-SIGMOID = Op("sigmoid", UNARY, sigmoid_forward, lambda g, x, out: g * out * (1.0 - out))
+TANH = Op("tanh", UNARY, math.tanh, _tanh_vjp)
+SIGMOID = Op("sigmoid", UNARY, sigmoid_forward, _sigmoid_vjp)
 SOFTPLUS = Op("softplus", UNARY, _softplus_forward, lambda g, x, out: g * _sigmoid(x))
 RELU = Op("relu", UNARY, _relu_forward, lambda g, x, out: g if x > 0 else 0.0)
-SIN = Op("sin", UNARY, math.sin, lambda g, x, out: g * _cos(x))
-COS = Op("cos", UNARY, math.cos, lambda g, x, out: -g * _sin(x))
+SIN = Op("sin", UNARY, _sin_forward, lambda g, x, out: g * _cos(x))
+COS = Op("cos", UNARY, _cos_forward, lambda g, x, out: -g * _sin(x))
 STEP = Op("step", UNARY, _step_forward, _zero_vjp)
 SIGN = Op("sign", UNARY, _sign_forward, _zero_vjp)
 
@@ -231,13 +285,16 @@ def leaky_relu(negative_slope: float) -> Op:
 
 @lru_cache(maxsize=256)
 def elu(alpha: float) -> Op:
-    """x for x > 0, else alpha (e^x - 1); the derivative there is out + alpha."""
+    """x for x > 0, else alpha (e^x - 1); the derivative there is alpha e^x.
+
+    (Not out + alpha: for x << 0 that sum cancels to 0.)
+    """
     a = float(alpha)
     op = Op(
         "elu",
         UNARY,
         lambda x: x if x > 0 else a * math.expm1(x),
-        lambda g, x, out: g if x > 0 else g * (out + a),
+        lambda g, x, out: g if x > 0 else g * a * _exp(x),
     )
     op.key = (elu, (a,))
     return op
@@ -293,7 +350,7 @@ def _max_vjp(g, operands, out):
     """The whole gradient goes to the first maximal input (the first NaN, if any)."""
     best = operands[0]
     for p in operands:
-        if p.data != p.data:
+        if _is_nan(p.data):
             best = p
             break
         if p.data > best.data:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import threading
 import traceback
 from collections.abc import Iterable
 
@@ -176,10 +177,10 @@ class Value:
         return _apply(ops.RELU, self)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Value:
-        return _apply(ops.leaky_relu(_real(negative_slope, "leaky_relu")), self)
+        return _apply(ops.leaky_relu(_finite(negative_slope, "leaky_relu", "negative_slope")), self)
 
     def elu(self, alpha: float = 1.0) -> Value:
-        return _apply(ops.elu(_real(alpha, "elu")), self)
+        return _apply(ops.elu(_finite(alpha, "elu", "alpha")), self)
 
     def softplus(self) -> Value:
         return _apply(ops.SOFTPLUS, self)
@@ -202,6 +203,38 @@ class Value:
     def sign(self) -> Value:
         return _apply(ops.SIGN, self)
 
+    # --- pickle and copy: flat, so depth costs no recursion ------------------
+
+    def __reduce_ex__(self, protocol):
+        """Pickle (and deep-copy) a graph of any depth without recursion.
+
+        Saving a node's operands inside its own state would make pickle recurse
+        once per level of the graph. Instead the first node saved lists all of
+        its ancestors, operands first, ahead of itself: each of those is then
+        saved when its own operands are already in pickle's memo, so no level
+        recurses, and shared nodes stay shared. A node saved as part of such a
+        list needs no list of its own (``_listed`` remembers that), which keeps
+        the whole save linear; a stale mark can only cost depth, never
+        correctness, because every node's state still names its operands.
+        """
+        state = (self._rule, self._a, self._b)
+        args = (type(self), self.data, self.grad, self.label)
+        listed = _listed_for_pickle()
+        if id(self) in listed:
+            listed.discard(id(self))
+            return (_restore, args, state)
+        if self._rule is None:
+            return (_restore, args, state)
+        from .backward import topological_order
+
+        ancestors = topological_order(self)[:-1]
+        listed.clear()
+        listed.update(map(id, ancestors))
+        return (_restore_after, (ancestors, *args), state)
+
+    def __setstate__(self, state) -> None:
+        self._rule, self._a, self._b = state
+
     # --- autograd --------------------------------------------------------------
 
     def backward(self) -> None:
@@ -223,6 +256,37 @@ class Constant(Value):
 
     __slots__ = ()
     is_constant = True
+
+
+# --- unpickling ------------------------------------------------------------------
+
+_pickle_local = threading.local()
+
+
+def _listed_for_pickle() -> set[int]:
+    """The ids of this thread's nodes already listed by a node being pickled (see
+    __reduce_ex__). Ids, not references: a mark never keeps a graph alive, and a
+    stale one (a reused id) can only cost recursion depth, never correctness."""
+    try:
+        return _pickle_local.listed
+    except AttributeError:
+        _pickle_local.listed = set()
+        return _pickle_local.listed
+
+
+def _restore(cls: type, data: float, grad: float, label: str) -> Value:
+    """A node without its operands; pickle then sets them with __setstate__."""
+    v = _new(cls)
+    v.data = data
+    v.grad = grad
+    v.label = label
+    v._rule = v._a = v._b = None
+    return v
+
+
+def _restore_after(ancestors: list, cls: type, data: float, grad: float, label: str) -> Value:
+    """Like _restore; ``ancestors`` is only there to be unpickled first."""
+    return _restore(cls, data, grad, label)
 
 
 # --- node construction ----------------------------------------------------------
@@ -255,13 +319,28 @@ def _inputs(rule: ops.Op, a, b) -> tuple:
     return tuple(a)
 
 
+def error_text(err: Exception) -> str:
+    """The reason ``err`` gives, in words.
+
+    Python's float ``**`` reports overflow as the errno tuple
+    ``(34, 'Numerical result out of range')`` and math functions as "math range
+    error"; the library says what happened instead.
+    """
+    if isinstance(err, OverflowError):
+        text = str(err)
+        if not text or "out of range" in text or text == "math range error":
+            return "the result is too large for a float (beyond 1.8e308)"
+        return text
+    return str(err)
+
+
 def _forward_error(err: Exception, rule: ops.Op, operands: tuple) -> Exception:
     """Re-make ``err`` with the op and the offending values in its message."""
     if rule.arity == 2 and not rule.name.isalpha():
         a, b = operands
-        return type(err)(f"{a.data!r} {rule.name} {b.data!r}: {err}")
+        return type(err)(f"{a.data!r} {rule.name} {b.data!r}: {error_text(err)}")
     shown = ", ".join(repr(x.data) for x in operands)
-    return type(err)(f"{rule.name}({shown}): {err}")
+    return type(err)(f"{rule.name}({shown}): {error_text(err)}")
 
 
 def _apply(rule: ops.Op, x: Value) -> Value:
@@ -299,6 +378,15 @@ def _real(x, where: str) -> float:
             shown = repr(x) if len(repr(x)) <= 40 else f"{repr(x)[:37]}..."
             raise OverflowError(f"{where}: {shown} is too large for a float") from None
     raise TypeError(f"{where}: expected a real number, got {x!r} ({type(x).__name__})")
+
+
+def _finite(x, where: str, name: str) -> float:
+    """An op parameter: a finite real number (an infinite slope turns finite
+    inputs into NaN), else a ValueError naming the op and the parameter."""
+    value = _real(x, where)
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: {name} must be a finite number, got {value!r}")
+    return value
 
 
 def _operand(x, op: str) -> Value:

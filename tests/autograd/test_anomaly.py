@@ -9,6 +9,7 @@ import threading
 
 import pytest
 
+import autograd
 from autograd import AnomalyError, Value, detect_anomaly, grad, no_grad
 
 HERE = os.path.basename(__file__)
@@ -198,3 +199,31 @@ def test_no_grad_is_per_thread():
     assert results["inside"] == ("", ())
     op, parents = results["outside"]
     assert op == "*" and parents == (x, y)
+
+
+@pytest.mark.parametrize("make", [
+    lambda vs: autograd.sum(vs),
+    lambda vs: autograd.dot(vs, [Value(2.0), Value(3.0)]),
+    lambda vs: autograd.maximum(vs),
+    lambda vs: autograd.logsumexp(vs),
+])
+def test_an_n_ary_node_is_not_blamed_for_a_stale_inf_on_its_operand(make):
+    """A leaf's .grad already inf from earlier work is not the n-ary node's doing:
+    like binary nodes, n-ary nodes check only what they contribute."""
+    a, b = Value(1.0), Value(0.5)
+    a.grad = math.inf
+    with detect_anomaly():
+        y = make([a, b])
+        y.backward()
+        assert math.isfinite(autograd.grad(y, [a, b])[1].data)
+        autograd.grad(y, [a, b], create_graph=True)
+    assert a.grad == math.inf
+
+
+def test_an_n_ary_node_that_makes_an_inf_gradient_is_named():
+    a, b = Value(1e300), Value(1e-300)
+    with detect_anomaly():
+        z = autograd.dot([a], [b]) * 1e300  # finite forward; d z/d b = 1e300 * 1e300
+        for run in (z.backward, lambda: autograd.grad(z, [a, b])):
+            with pytest.raises(AnomalyError, match="backward of 'dot'"):
+                run()

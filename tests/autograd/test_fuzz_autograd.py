@@ -546,16 +546,16 @@ def check_method(x: float, name: str, p1: object, p2: object) -> None:
             assert_raised(out, OverflowError, what, *huge_needles(name, p))
             return
         args = args[:i] + (float(p),) + args[i + 1 :]
+    if name in ("leaky_relu", "elu") and not math.isfinite(args[0]):
+        assert_raised(out, ValueError, what, name, repr(args[0]))
+        return
     if name == "hardtanh" and not args[0] <= args[1]:
         assert_raised(out, ValueError, what, "hardtanh", repr(args[0]), repr(args[1]))
         return
 
     if name in ("sin", "cos") and math.isinf(x):
-        # Python's math.sin(inf) raises ValueError; IEEE says NaN: either is fine
-        if out.error is not None:
-            assert_raised(out, ValueError, what, f"{name}(", repr(x))
-        else:
-            assert math.isnan(out.value.data), (what, out.value)
+        # Python's math.sin(inf) raises ValueError; IEEE (and PyTorch) say NaN
+        assert out.error is None and math.isnan(out.value.data), (what, out)
         return
     want = forward_ref(name, x, args)
     if want.error is not None:
@@ -679,7 +679,7 @@ def check_nary_backward(r: Value, partials: list[float]) -> None:
 
 @FUZZ
 @given(
-    fn=st.sampled_from(["sum", "maximum"]),
+    fn=st.sampled_from(["sum", "maximum", "logsumexp"]),
     xs=st.lists(items, max_size=5),
     how=containers,
     non_iterable=st.one_of(st.just(DEFAULT), non_iterables),
@@ -702,8 +702,8 @@ def test_sum_and_maximum(fn: str, xs: list, how: str, non_iterable: object) -> N
         return
     floats = [as_float(x) for x in xs]
     if not xs:
-        if fn == "maximum":
-            assert_raised(out, ValueError, what, "maximum")
+        if fn in ("maximum", "logsumexp"):
+            assert_raised(out, ValueError, what, fn)
         else:
             assert out.error is None and out.value.data == 0.0 and out.value.parents == ()
         return
@@ -717,6 +717,9 @@ def test_sum_and_maximum(fn: str, xs: list, how: str, non_iterable: object) -> N
         if all(normal(t) for t in floats) and math.isfinite(r.data):
             check_nary_backward(r, [1.0] * len(xs))
         return
+    if fn == "logsumexp":
+        check_logsumexp(r, floats, what)
+        return
     nans = [i for i, t in enumerate(floats) if math.isnan(t)]
     if nans:  # a NaN anywhere makes the maximum NaN; its gradient goes to the first NaN
         assert math.isnan(r.data), (what, r.data)
@@ -725,6 +728,28 @@ def test_sum_and_maximum(fn: str, xs: list, how: str, non_iterable: object) -> N
         assert r.data == max(floats), (what, r.data)
         first = floats.index(max(floats))
     check_nary_backward(r, [1.0 if i == first else 0.0 for i in range(len(xs))])
+
+
+def check_logsumexp(r: Value, floats: list[float], what: str) -> None:
+    """IEEE-style specials, else log(sum e^x) to a few ulps; the gradient is the softmax."""
+    if any(math.isnan(t) for t in floats):
+        assert math.isnan(r.data), (what, r.data)
+        return
+    top = max(floats)
+    if math.isinf(top):
+        assert r.data == top, (what, r.data)
+        return
+    terms = [math.exp(t - top) for t in floats]
+    want = top + math.log(math.fsum(terms))
+    assert math.isclose(r.data, want, rel_tol=1e-14, abs_tol=1e-300), (what, r.data, want)
+    if all(normal(t) for t in floats):
+        r.backward()
+        total = math.fsum(terms)
+        for node, term in zip(r.parents, terms, strict=True):
+            share = term / total  # node.grad accumulates shares of repeated operands
+            assert node.grad >= share * (1 - 1e-12), (what, node.grad, share)
+        if len({id(n) for n in r.parents}) == len(r.parents):  # distinct operands
+            assert math.isclose(math.fsum(n.grad for n in r.parents), 1.0, rel_tol=1e-12), what
 
 
 @FUZZ
@@ -1030,7 +1055,7 @@ def test_context_managers_and_switches_reject_arguments() -> None:
 
 ENGINE_FUZZED = {
     "AnomalyError", "Constant", "Value", "backward", "detect_anomaly", "dot", "dots", "grad",
-    "is_grad_enabled", "maximum", "no_grad", "sum", "topological_order",
+    "is_grad_enabled", "logsumexp", "maximum", "no_grad", "sum", "topological_order",
     "GradcheckError", "gradcheck", "gradgradcheck", "hessian",
 }
 

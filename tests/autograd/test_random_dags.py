@@ -66,10 +66,11 @@ def local_derivatives(kind: str, args: list[float], slope: float = 0.1) -> list[
     (a,) = args[:1]
     if kind == "neg":
         return [-1.0]
-    if kind == "tanh":
-        return [1.0 - math.tanh(a) ** 2]
-    if kind == "sigmoid":
-        return [_sigmoid(a) * (1.0 - _sigmoid(a))]
+    if kind == "tanh":  # sech^2, in a form that never cancels (1 - tanh^2 does)
+        t = math.exp(-2.0 * abs(a))
+        return [4.0 * t / (1.0 + t) ** 2]
+    if kind == "sigmoid":  # sigmoid(a) sigmoid(-a): no 1 - s cancellation
+        return [_sigmoid(a) * _sigmoid(-a)]
     if kind == "sin":
         return [math.cos(a)]
     if kind == "cos":

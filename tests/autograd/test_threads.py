@@ -245,3 +245,42 @@ def _run_with_barrier(
     real = [e for e in errors if not isinstance(e, threading.BrokenBarrierError)]
     if real or errors:
         raise (real or errors)[0]
+
+
+@pytest.mark.parametrize("start_enabled", [True, False])
+def test_concurrent_backward_and_grad_leave_the_gc_as_the_user_left_it(start_enabled) -> None:
+    """backward()/grad() pause the cyclic GC; threads interleaving their pauses
+    (and passes that raise) must still restore exactly the user's setting."""
+    import gc
+
+    def work(seed: int, errors: list) -> None:
+        for i in range(6000):
+            x = Value(float(seed + i % 7))
+            try:
+                if i % 3 == 0:
+                    (x * x + 1.0).backward()
+                elif i % 3 == 1:
+                    autograd.grad((x * 2.0).tanh(), [x])
+                else:
+                    Value(0.0).sqrt().backward()  # raises ZeroDivisionError in backward
+            except ZeroDivisionError:
+                pass
+            except Exception as err:  # pragma: no cover - reported below
+                errors.append(err)
+
+    was, interval = gc.isenabled(), sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so the pauses interleave
+    try:
+        (gc.enable if start_enabled else gc.disable)()
+        for _trial in range(3):
+            errors: list = []
+            threads = [threading.Thread(target=work, args=(k, errors)) for k in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(TIMEOUT)
+            assert not errors
+            assert gc.isenabled() is start_enabled
+    finally:
+        sys.setswitchinterval(interval)
+        (gc.enable if was else gc.disable)()
