@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup test lint demo bench bench-quick bench-torch clean
+.PHONY: setup test test-thorough lint demo bench bench-quick bench-torch clean
 
 setup: $(STAMP)
 
@@ -20,6 +20,11 @@ lint: $(STAMP)
 
 test: lint
 	$(PY) -m pytest -n 2 -q
+
+# Before resolving an issue: random examples (never CI's fixed seed), ten times as
+# many, and bigger random-DAG and state-machine budgets (see tests/conftest.py).
+test-thorough: lint
+	CI= HYPOTHESIS_PROFILE=thorough $(PY) -m pytest -n 2 -q
 
 demo: $(STAMP)
 	$(PY) -m nn train --out out

@@ -2,8 +2,9 @@
 
 ``default``: modest example counts and no deadline (graph building makes the
 first examples slow, and CI machines vary), so ``make test`` stays fast.
-``thorough``: ten times the examples, for a soak run:
-``HYPOTHESIS_PROFILE=thorough pytest tests``.
+``thorough``: ten times the examples, random (never derandomized), and longer
+random-DAG and state-machine runs: ``make test-thorough``, before an issue is
+resolved.
 ``ci`` (chosen when CI is set): the default, derandomized, so a CI run is
 reproducible and never goes red on an example no one can replay.
 """

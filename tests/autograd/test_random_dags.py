@@ -389,6 +389,8 @@ class GraphMachine(RuleBasedStateMachine):
 
 
 GraphMachine.TestCase.settings = settings(
-    max_examples=examples(0.4), stateful_step_count=25, deadline=None
+    max_examples=examples(0.4),
+    stateful_step_count=25 if settings.default.max_examples <= 100 else 60,
+    deadline=None,
 )
 TestGraphMachine = GraphMachine.TestCase

@@ -700,9 +700,10 @@ class AutogradMachine(RuleBasedStateMachine):
                 assert node.op == "" and node.parents == ()
 
 
+_SCALE = max(1, settings.default.max_examples // 100)  # 10x under the "thorough" profile
 AutogradMachine.TestCase.settings = settings(
-    max_examples=400,
-    stateful_step_count=50,
+    max_examples=400 * _SCALE,
+    stateful_step_count=50 * (2 if _SCALE > 1 else 1),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
