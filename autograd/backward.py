@@ -150,6 +150,10 @@ def _chain_rule(nodes: Iterable[Value], anomaly: bool) -> None:
                 a.grad += ga
                 if anomaly:
                     _check_grads(node, (ga,))
+            elif node._b is not None:  # micrograd-style node: the user's closure
+                node._b()
+                if anomaly:
+                    _check_grads(node, [p.grad for p in node._a])
             elif anomaly:
                 _checked_nary_step(node, g)
             else:
@@ -158,6 +162,35 @@ def _chain_rule(nodes: Iterable[Value], anomaly: bool) -> None:
             if isinstance(err, AnomalyError):
                 raise
             raise _backward_error(err, node) from None
+
+
+def local_step(node: Value) -> None:
+    """One node's chain-rule step on ``.grad`` (micrograd's ``node._backward()``):
+    add ``node.grad`` times each local derivative into the operands' ``.grad``."""
+    if node._rule is not None:
+        _chain_rule((node,), is_anomaly_enabled())
+
+
+def _custom_shares(node: Value, g: float) -> list[float]:
+    """What a micrograd-style closure adds to each operand for upstream ``g``.
+
+    The closure works on ``.grad`` attributes, so grad() runs it with this
+    node's ``.grad`` set to ``g`` and its operands' cleared, reads the result,
+    and puts every ``.grad`` back as it was.
+    """
+    kids = list(dict.fromkeys(node._a))
+    saved = node.grad, [k.grad for k in kids]
+    try:
+        for k in kids:
+            k.grad = 0.0
+        node.grad = g
+        node._b()
+        shares = [k.grad for k in kids]
+    finally:
+        node.grad = saved[0]
+        for k, old in zip(kids, saved[1], strict=True):
+            k.grad = old
+    return kids, shares
 
 
 class _Share:
@@ -242,7 +275,20 @@ def _gradients(output: Value, create_graph: bool) -> dict:
         operands = node.parents
         out = node if create_graph else node.data
         try:
-            if rule.arity == 0 and anomaly:  # check this node's shares, then add them
+            if rule.custom:
+                if create_graph:
+                    raise TypeError(
+                        f"grad(create_graph=True): node {node!r} was made with Value(data, "
+                        f"_children, {rule.name!r}) and a _backward closure, which works on "
+                        "numbers only and cannot be differentiated again; build it from "
+                        "autograd's ops instead"
+                    )
+                gs = []
+                if node._b is not None:
+                    kids, gs = _custom_shares(node, g)
+                    for p, gp in zip(kids, gs, strict=True):
+                        grads[p] = grads[p] + gp if p in grads else gp
+            elif rule.arity == 0 and anomaly:  # check this node's shares, then add them
                 shares = [_Share(p if create_graph else p.data) for p in operands]
                 rule.vjp(g, shares, out)
                 gs = [share.grad for share in shares]

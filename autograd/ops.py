@@ -86,7 +86,7 @@ def _times_power(coef, base, exponent):
 class Op:
     """One entry of the table: a name for drawings, an arity, and two rules."""
 
-    __slots__ = ("name", "arity", "forward", "vjp", "key")
+    __slots__ = ("name", "arity", "forward", "vjp", "key", "custom")
 
     def __init__(self, name: str, arity: int, forward: Callable, vjp: Callable) -> None:
         self.name = name
@@ -94,6 +94,7 @@ class Op:
         self.forward = forward
         self.vjp = vjp
         self.key = None  # how pickle finds this op again: a global name, or (factory, args)
+        self.custom = False  # True for micrograd-style nodes whose rule is a user closure
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -315,6 +316,24 @@ def hardtanh(min_val: float, max_val: float) -> Op:
 
 
 # --- n-ary -------------------------------------------------------------------
+
+def _custom_forward(xs):
+    raise TypeError("a node made with Value(data, _children, _op) has no forward rule to replay")
+
+
+@lru_cache(maxsize=256)
+def custom(name: str) -> Op:
+    """The op of micrograd-style nodes named ``name`` (``Value(t, (x,), 'tanh')``).
+
+    Its derivative rule is not in this table: it is the ``_backward`` closure the
+    user assigns to each node (kept in the node's ``_b`` slot), which backward()
+    calls. Until one is assigned the node passes nothing on, as in micrograd.
+    """
+    op = Op(name, NARY, _custom_forward, lambda g, operands, out: None)
+    op.custom = True
+    op.key = (custom, (name,))
+    return op
+
 
 def _dot_forward(xs):
     n = len(xs) // 2

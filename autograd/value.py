@@ -11,6 +11,7 @@ are freed by reference counting the moment the last handle goes.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import threading
@@ -30,7 +31,14 @@ class Value:
     __slots__ = ("data", "grad", "label", "_rule", "_a", "_b", "__weakref__")
     is_constant = False  # overridden by Constant: a leaf made from a plain number
 
-    def __init__(self, data: Number, label: str = "") -> None:
+    def __init__(
+        self, data: Number, _children: Iterable[Value] = (), _op: str = "", label: str = ""
+    ) -> None:
+        """A leaf, or (micrograd's form) a node over ``_children`` made by user code.
+
+        ``Value(t, (x,), 'tanh')`` records a node whose derivative rule is the
+        ``_backward`` closure the caller then assigns, exactly as in micrograd.
+        """
         if data.__class__ is not float:
             data = _real(data, "Value()")
         if not isinstance(label, str):
@@ -41,6 +49,8 @@ class Value:
         self._rule = None
         self._a = None
         self._b = None
+        if _children != ():
+            _adopt_children(self, _children, _op)
         if FLAGS[1]:
             _check_anomaly(self)
 
@@ -69,6 +79,32 @@ class Value:
     @property
     def _op(self) -> str:
         return self.op
+
+    @property
+    def _backward(self):
+        """This node's local chain-rule step, as micrograd's ``node._backward()``:
+        calling it adds this node's ``.grad`` times each local derivative into its
+        operands' ``.grad``. For a node made with ``Value(data, _children, _op)`` it
+        is the closure user code assigned (a no-op until then)."""
+        rule = self._rule
+        if rule is None:
+            return _no_step
+        if rule.arity == 0 and self._b is not None:
+            return self._b
+        from .backward import local_step
+
+        return functools.partial(local_step, self)
+
+    @_backward.setter
+    def _backward(self, fn) -> None:
+        if self._rule is None or not self._rule.custom:
+            raise AttributeError(
+                f"_backward can be assigned only to a node made with Value(data, _children, "
+                f"_op) (micrograd's form), not to {self!r}"
+            )
+        if not callable(fn):
+            raise TypeError(f"_backward must be callable, got {fn!r}")
+        self._b = fn
 
     @property
     def is_leaf(self) -> bool:
@@ -256,6 +292,32 @@ class Constant(Value):
 
     __slots__ = ()
     is_constant = True
+
+
+# --- micrograd's user-defined nodes -----------------------------------------------
+
+def _no_step() -> None:
+    """A leaf's local step: nothing to pass on."""
+
+
+def _adopt_children(node: Value, children, op: str) -> None:
+    """Make ``node`` an n-ary node over ``children`` whose rule is a user closure."""
+    if isinstance(children, (str, bytes)) or not isinstance(children, Iterable):
+        raise TypeError(
+            f"Value(): _children must be a tuple of Values, got {children!r} "
+            "(pass a label by keyword: Value(x, label='name'))"
+        )
+    kids = tuple(children)
+    for k in kids:
+        if not isinstance(k, Value):
+            raise TypeError(f"Value(): every child must be a Value, got {k!r}")
+    if not isinstance(op, str):
+        raise TypeError(f"Value(): _op must be a str, got {op!r}")
+    if not kids:
+        return
+    if not FLAGS[0] or is_grad_enabled():
+        node._rule = ops.custom(op)
+        node._a = kids
 
 
 # --- unpickling ------------------------------------------------------------------

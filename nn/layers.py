@@ -71,6 +71,20 @@ def as_inputs(x: Any, nin: int, who: str) -> list[Value]:
         raise _bad_input(x, who) from None
 
 
+def _micrograd_nonlin(who: str, activation: Activation, nonlin: bool | None) -> Activation:
+    """micrograd's ``nonlin=True/False`` as an activation: relu, or linear."""
+    if nonlin is None:
+        return activation
+    if not isinstance(nonlin, bool):
+        raise TypeError(f"{who}: nonlin must be True or False, got {nonlin!r}")
+    if activation != "relu":
+        raise ValueError(
+            f"{who}: give either activation={activation!r} or micrograd's nonlin={nonlin}, "
+            "not both"
+        )
+    return "relu" if nonlin else "linear"
+
+
 class Neuron(Module):
     """One unit: activation(w . x + b). Returns a Value.
 
@@ -88,7 +102,9 @@ class Neuron(Module):
         bias_init: InitSpec = 0.0,
         rng: Any = None,
         fan_out: int = 1,
+        nonlin: bool | None = None,
     ) -> None:
+        activation = _micrograd_nonlin("Neuron", activation, nonlin)
         self.nin = _count("Neuron", "nin", nin)
         fan_out = _count("Neuron", "fan_out", fan_out)
         gen = generator(rng, "Neuron")
@@ -123,7 +139,8 @@ class Neuron(Module):
 
 
 class Layer(Module):
-    """``nout`` neurons reading the same inputs. Always returns a list."""
+    """``nout`` neurons reading the same inputs. Returns a list of ``nout`` Values,
+    or one Value when ``nout == 1`` (as micrograd's Layer does)."""
 
     def __init__(
         self,
@@ -135,7 +152,9 @@ class Layer(Module):
         init: InitSpec = None,
         bias_init: InitSpec = 0.0,
         rng: Any = None,
+        nonlin: bool | None = None,
     ) -> None:
+        activation = _micrograd_nonlin("Layer", activation, nonlin)
         self.nin = _count("Layer", "nin", nin)
         self.nout = _count("Layer", "nout", nout)
         gen = generator(rng, "Layer")
@@ -146,14 +165,24 @@ class Layer(Module):
         self._activation = activation
         self._bias = bool(bias)
 
-    def forward(self, x: Inputs) -> list[Value]:
-        return self._forward(as_inputs(x, self.nin, "Layer"))
+    def forward(self, x: Inputs) -> list[Value] | Value:
+        out = self._forward(as_inputs(x, self.nin, "Layer"))
+        return out[0] if self.nout == 1 else out
 
     def _forward(self, xs: list[Value]) -> list[Value]:
         """The forward pass on inputs already checked and converted to Values."""
+        return self._sums_and_outputs(xs)[1]
+
+    def _sums_and_outputs(self, xs: list[Value]) -> tuple[list[Value], list[Value]]:
+        """The weighted sums s (one dot node per neuron) and the outputs g(s).
+
+        The one place a layer builds its graph, so ``MLP.forward_layers`` builds
+        the same nodes ``model(x)`` does. With a linear activation s and the
+        output are the same node.
+        """
         neurons = self.neurons
         pre = dots([n.w for n in neurons], xs, [n.b for n in neurons])
-        return [v if n._act is None else n._act(v) for n, v in zip(neurons, pre, strict=True)]
+        return pre, [v if n._act is None else n._act(v) for n, v in zip(neurons, pre, strict=True)]
 
     def config(self) -> dict[str, Any]:
         return {
@@ -215,6 +244,24 @@ class MLP(Module):
         for layer in self.layers:
             xs = layer._forward(xs)
         return xs[0] if len(xs) == 1 else xs
+
+    def forward_layers(self, x: Inputs) -> list[tuple[list[Value], list[Value]]]:
+        """The forward pass layer by layer: one ``(s, a)`` pair per layer.
+
+        ``s`` are the layer's weighted sums s_j = b_j + sum_i w_ij x_i (the
+        lectures' s, the pre-activations) and ``a`` its outputs g(s_j), both
+        lists of Values even for one unit. The graph is the one ``model(x)``
+        builds (the last ``a`` holds what it returns), so after
+        ``loss.backward()`` each ``s[j].grad`` is the lectures' delta_j =
+        dE/ds_j, and a weight's gradient is x_i * delta_j, x_i being the input
+        it multiplies (the previous layer's a_i, or the model's input).
+        """
+        xs = as_inputs(x, self.nin, "MLP.forward_layers")
+        out = []
+        for layer in self.layers:
+            s, xs = layer._sums_and_outputs(xs)
+            out.append((s, xs))
+        return out
 
     def config(self) -> dict[str, Any]:
         return {

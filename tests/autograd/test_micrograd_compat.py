@@ -134,3 +134,140 @@ def test_drawing_code_written_for_micrograd_walks_the_graph():
     assert all(id(leaf) in nodes_o for leaf in leaves)
     assert all(isinstance(v._op, str) for v in nodes_o.values())
     assert ours._op == theirs._op == "+"
+
+
+# --- micrograd's lecture code: user-defined ops and backprop by hand ------------------
+
+def lecture_tanh(self):
+    """tanh as micrograd's lecture writes it: a new node and a closure."""
+    x = self.data
+    t = (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1)
+    out = Value(t, (self,), "tanh")
+
+    def _backward():
+        self.grad += (1 - t**2) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def lecture_exp(self):
+    out = Value(math.exp(self.data), (self,), "exp")
+
+    def _backward():
+        self.grad += out.data * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def lecture_neuron(tanh):
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    return [x1, x2, w1, w2, b], tanh(n)
+
+
+def test_user_defined_ops_backpropagate_like_built_in_ones():
+    leaves, o = lecture_neuron(lecture_tanh)
+    assert o.op == o._op == "tanh" and len(o._prev) == 1
+    o.backward()
+    ref_leaves, ref = lecture_neuron(Value.tanh)
+    ref.backward()
+    for mine, theirs in zip(leaves, ref_leaves, strict=True):
+        assert mine.grad == pytest.approx(theirs.grad, rel=1e-12, abs=1e-15)
+    assert [v.grad for v in leaves] == pytest.approx([-1.5, 0.5, 1.0, 0.0, 0.5])
+
+
+def test_user_defined_op_with_shared_child_accumulates():
+    x = Value(0.3)
+    y = lecture_exp(x) * lecture_tanh(x) + lecture_exp(lecture_exp(x))
+    y.backward()
+    ref_x = Value(0.3)
+    (ref_x.exp() * ref_x.tanh() + ref_x.exp().exp()).backward()
+    assert x.grad == pytest.approx(ref_x.grad, rel=1e-12)
+
+
+def test_backprop_by_hand_node_by_node_matches_backward():
+    """The lecture's manual pass: o.grad = 1, then o._backward(), n._backward(), ..."""
+    leaves, o = lecture_neuron(lecture_tanh)
+    import autograd
+
+    order = autograd.topological_order(o)
+    o.grad = 1.0
+    for node in reversed(order):
+        node._backward()  # built-in nodes and the user's closure alike; leaves do nothing
+    by_hand = [v.grad for v in leaves]
+    ref_leaves, ref = lecture_neuron(lecture_tanh)
+    ref.backward()
+    assert by_hand == [v.grad for v in ref_leaves]
+
+
+def test_one_built_in_step_by_hand():
+    a, b = Value(2.0), Value(-3.0)
+    c = a * b
+    c.grad = 2.0
+    c._backward()
+    assert (a.grad, b.grad) == (-6.0, 4.0)
+    s = __import__("autograd").dot([a], [b], bias=Value(1.0))
+    s.grad = 1.0
+    s._backward()
+    assert (a.grad, b.grad) == (-9.0, 6.0)
+
+
+def test_a_node_without_a_closure_passes_nothing_on():
+    x = Value(1.5)
+    y = Value(x.data * 2, (x,), "double")
+    (y * 3.0).backward()
+    assert x.grad == 0.0  # as in micrograd, whose default _backward does nothing
+
+
+def test_grad_runs_user_closures_and_leaves_grads_alone():
+    import autograd
+
+    leaves, o = lecture_neuron(lecture_tanh)
+    for v in leaves:
+        v.grad = 7.0
+    gs = autograd.grad(o, leaves)
+    assert [g.data for g in gs] == pytest.approx([-1.5, 0.5, 1.0, 0.0, 0.5])
+    assert [v.grad for v in leaves] == [7.0] * 5 and o.grad == 0.0
+
+
+def test_create_graph_through_a_closure_names_the_node():
+    import autograd
+
+    leaves, o = lecture_neuron(lecture_tanh)
+    with pytest.raises(TypeError, match="create_graph.*'tanh'.*_backward closure"):
+        autograd.grad(o, leaves, create_graph=True)
+
+
+def test_closures_can_be_assigned_only_to_user_made_nodes():
+    x = Value(1.0)
+    with pytest.raises(AttributeError, match="_backward"):
+        x._backward = lambda: None
+    with pytest.raises(AttributeError, match="_backward"):
+        (x * 2.0)._backward = lambda: None
+    y = Value(2.0, (x,), "f")
+    with pytest.raises(TypeError, match="callable"):
+        y._backward = 3
+
+
+def test_bad_children_are_refused_with_a_clear_error():
+    with pytest.raises(TypeError, match="_children"):
+        Value(1.0, "x")  # a label passed positionally
+    with pytest.raises(TypeError, match="child"):
+        Value(1.0, (2.0,), "f")
+    with pytest.raises(TypeError, match="_op"):
+        Value(1.0, (Value(1.0),), 5)
+
+
+def test_micrograd_signature_with_label_and_no_grad():
+    import autograd
+
+    x = Value(1.0)
+    y = Value(2.0, (x,), "f", label="y")
+    assert (y.label, y.op, y.parents) == ("y", "f", (x,))
+    with autograd.no_grad():
+        z = Value(2.0, (x,), "f")
+    assert z.op == "" and z.parents == ()

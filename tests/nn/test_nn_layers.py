@@ -47,10 +47,26 @@ def test_neuron_without_bias():
     assert n([1.0, 1.0]).data == 5.0
 
 
-def test_layer_always_returns_a_list():
+def test_layer_returns_one_value_for_one_output_as_micrograd_does():
     out = nn.Layer(2, 1)([0.1, 0.2])
-    assert isinstance(out, list) and len(out) == 1 and isinstance(out[0], Value)
-    assert len(nn.Layer(2, 4)([0.1, 0.2])) == 4
+    assert isinstance(out, Value) and out.op == "relu"
+    many = nn.Layer(2, 4)([0.1, 0.2])
+    assert isinstance(many, list) and len(many) == 4
+    # a one-output layer feeds the next layer directly, as in micrograd's MLP
+    seq = nn.Sequential(nn.Layer(2, 1), nn.Layer(1, 3))
+    assert len(seq([0.1, 0.2])) == 3
+
+
+def test_micrograd_nonlin_flag():
+    random.seed(0)
+    assert nn.Neuron(2, nonlin=False)([1.0, -5.0]).op == "dot"
+    assert nn.Neuron(2, nonlin=True)([1.0, -5.0]).op == "relu"
+    assert nn.Layer(2, 3, nonlin=False)([1.0, 2.0])[0].op == "dot"
+    assert nn.Neuron(2, nonlin=False).config()["activation"] == "linear"
+    with pytest.raises(ValueError, match="either activation='tanh' or micrograd's nonlin"):
+        nn.Neuron(2, activation="tanh", nonlin=True)
+    with pytest.raises(TypeError, match="nonlin must be True or False"):
+        nn.Layer(2, 2, nonlin="yes")
 
 
 def test_mlp_returns_a_value_for_one_output_else_a_list():
