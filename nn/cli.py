@@ -8,12 +8,19 @@
 ``train`` writes, into ``--out`` (default ``out/``): model.json (``nn.load`` reads
 it), history.json (``nn.History.from_dict`` reads it), loss.svg (training and
 validation curves), boundary.svg (2-D classification data sets only) and
-graph.svg (the computation graph of one example's loss). Every file is first
-written into a temporary directory next to ``--out`` and moved in only when all
-of them succeeded, so a failure leaves ``--out`` as it was.
+graph.svg (the computation graph of one example's loss). The pictures need the
+optional extras (matplotlib: ``chainrule[train]``; Graphviz: ``chainrule[svg]``);
+without them the run says so before training and writes the rest.
+
+Publication is all-or-nothing. ``--out`` and every target are checked before
+training; the files are then written to a temporary directory and moved in
+together with the removal of any file of this set that the run does not write
+(an earlier run's boundary.svg beside a regression). If any step fails, what
+was moved is put back, so ``--out`` is as it was and no temporary file remains.
 
 Exit codes: 0 success; 1 training or writing failed; 2 bad arguments (an
-unknown choice lists the valid ones); 130 interrupted while writing.
+unknown choice lists the valid ones; ``--out`` cannot be written); 130
+interrupted (Ctrl-C), after saving the epochs finished so far if there was one.
 """
 
 from __future__ import annotations
@@ -21,18 +28,22 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import errno
 import inspect
 import json
 import math
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from autograd import __version__
 
 from .activations import ACTIVATIONS
 from .datasets import DATASETS, get_dataset
@@ -55,10 +66,36 @@ PROG = "chainrule"
 CLI_LR = {"adam": 0.05, "adamw": 0.05, "sgd": 0.1}
 REGRESSION = ("sine",)
 GRAPH_NODES = 40
+# Every file `train` may write into --out. These, and only these, it replaces or removes.
+OWNED_FILES = ("model.json", "history.json", "loss.svg", "boundary.svg", "graph.svg")
+TRAIN_EXTRA = 'pip install "chainrule[train]"'
+SVG_EXTRA = 'pip install "chainrule[svg]"'
+# What the cut label of graph.svg suggests; "{total}" is the number of Values in the graph.
+GRAPH_CUT_HINT = "pass --graph-nodes {total} (or none) to see more"
+# Longer runs of non-blanks in an error message (a 5000-digit number) are shortened.
+_LONG_TOKEN = 100
 
 
 class UsageError(Exception):
     """A bad argument found after parsing: reported like argparse's, exit code 2."""
+
+
+# A long run of non-blanks, with the quotes around it if any (a repr in a message).
+_LONG_RUN = re.compile(rf"(['\"]?)([^\s'\"]{{{_LONG_TOKEN + 1},}})(\1)")
+
+
+def _one_line(message: str) -> str:
+    """An error message as one line, every over-long value shortened.
+
+    A 5000-digit number in a message would otherwise be echoed in full; it keeps
+    its first and last digits and says how long it was.
+    """
+
+    def short(m: re.Match) -> str:
+        quote, body = m.group(1), m.group(2)
+        return f"{quote}{body[:24]}\u2026{body[-12:]}{quote} ({len(body)} characters)"
+
+    return _LONG_RUN.sub(short, " ".join(message.split()))
 
 
 # --- argument types (argparse turns ArgumentTypeError into "argument --x: ..." and exit 2) ---
@@ -114,6 +151,13 @@ def _hidden(text: str) -> list[int]:
     return widths
 
 
+def _graph_nodes(text: str) -> int | None:
+    """ "40" -> 40 (at least 5); "none" -> None (draw the whole graph)."""
+    if text.strip().lower() == "none":
+        return None
+    return _int_at_least(5)(text)
+
+
 def _batch_size(text: str) -> int | None:
     text = text.strip()
     if text.lower() == "full":
@@ -132,6 +176,23 @@ def _batch_size(text: str) -> int | None:
 # --- the parser ---------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (long values shortened) and intermixed positionals.
+
+    ``commands`` maps each subcommand to its parser, so ``main`` can hand the
+    subcommand's arguments to its own ``parse_intermixed_args``: points may come
+    before and after options (``predict model.json --loss mse 0.5,-0.2``), which
+    a parser with subcommands cannot do itself.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands: dict[str, argparse.ArgumentParser] = {}
+
+    def error(self, message: str):  # type: ignore[override]
+        super().error(_one_line(message))
+
+
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Show "(default: X)" unless there is none to show or the help already says it."""
 
@@ -142,11 +203,12 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> _Parser:
+    parser = _Parser(
         prog=PROG,
         description="Train small networks with chainrule and use them.",
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     t = sub.add_parser(
@@ -197,8 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="seeds the data, the initial weights, the split and the batches")
     output = t.add_argument_group("output")
     output.add_argument("--out", default="out", help="directory for the files written")
-    output.add_argument("--graph-nodes", type=_int_at_least(5), default=GRAPH_NODES,
-                        help="nodes drawn in graph.svg (those nearest the loss)")
+    output.add_argument("--graph-nodes", type=_graph_nodes, default=GRAPH_NODES,
+                        metavar="N|none",
+                        help="Values drawn in graph.svg, those nearest the loss (at least 5; "
+                        "none: all)")
     output.add_argument("--no-progress", action="store_true",
                         help="no progress bar (it is also off when stderr is not a terminal)")
 
@@ -208,8 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the output and predicted class of each point. Points are "
         "comma-separated numbers (0.5,-0.2) on the command line, or rows of a CSV file.",
     )
-    t.set_defaults(usage_from=t)
-    p.set_defaults(usage_from=p)
+    t.set_defaults(usage_from=t, command="train")
+    p.set_defaults(usage_from=p, command="predict")
+    parser.commands.update(train=t, predict=p)
     p.add_argument("model", help="a model.json written by train (or nn.save)")
     p.add_argument("points", nargs="*", metavar="POINT", help="e.g. 0.5,-0.2")
     p.add_argument("--csv", default=None, metavar="FILE",
@@ -264,19 +329,81 @@ def _plan(args: argparse.Namespace, y: list) -> tuple[str, int, str | None]:
     return loss, width, "sigmoid" if loss == "bce" else None
 
 
-def _describe_model(model: MLP, activation: str) -> str:
+def _describe_model(model: MLP, activation: str, output_activation: str | None = None) -> str:
+    """ "MLP 2-16-16-1 (relu), 337 parameters"; a net without hidden layers names no activation."""
     sizes = "-".join(str(s) for s in [model.nin, *(layer.nout for layer in model.layers)])
-    return f"MLP {sizes} ({activation}), {model.num_parameters()} parameters"
+    kind = [activation] if len(model.layers) > 1 else ["no hidden layer"]
+    if output_activation:
+        kind.append(f"{output_activation} output")
+    return f"MLP {sizes} ({'; '.join(kind)}), {model.num_parameters()} parameters"
+
+
+def _describe_training(args: argparse.Namespace, loss_name: str, lr: float,
+                       patience: int | None) -> str:
+    """The run's settings as one line: loss, optimiser, schedule, penalties, batches, epochs."""
+    opt = f"{args.optimizer} lr={lr:g}"
+    if args.momentum is not None:
+        opt += f" momentum={args.momentum:g}"
+    if args.weight_decay is not None:
+        opt += f" weight_decay={args.weight_decay:g}"
+    parts = [f"loss {loss_name}", opt]
+    if args.schedule is not None:
+        parts.append(f"schedule {args.schedule}")
+    if args.l2 > 0:
+        parts.append(f"L2 {args.l2:g}")
+    if args.perturb > 0:
+        parts.append(f"perturb {args.perturb:g}")
+    parts.append("full batch" if args.batch_size is None else f"batch size {args.batch_size}")
+    parts.append(f"up to {args.epochs} epochs" + (f", patience {patience}" if patience else ""))
+    return "; ".join(parts)
+
+
+def _epoch_line(history: Any, epochs: int) -> str:
+    """One epoch as printed: its loss and accuracy are the mean over the epoch's batches."""
+    e = history.epoch[-1]
+    return f"epoch {e:>{len(str(epochs))}}/{epochs}  batch-mean {format_epoch(history)}"
 
 
 def _percent(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
 
 
+# --- optional extras --------------------------------------------------------------------------
+
+
+def _plots_missing() -> str | None:
+    """Why loss.svg and boundary.svg cannot be drawn (matplotlib missing), or None."""
+    try:
+        import matplotlib.figure  # noqa: F401
+    except ImportError:
+        return f"they need matplotlib ({TRAIN_EXTRA})"
+    return None
+
+
+def _graph_missing() -> str | None:
+    """Why graph.svg cannot be drawn (no graphviz package, or no renderer), or None."""
+    try:
+        import graphviz  # noqa: F401
+
+        from autograd.viz import RendererUnavailableError, which_renderer
+    except ImportError:
+        return f"it needs the graphviz package ({SVG_EXTRA})"
+    try:
+        which_renderer()
+    except RendererUnavailableError:
+        return f"no Graphviz renderer is installed ({SVG_EXTRA}, or put Graphviz's dot on PATH)"
+    return None
+
+
 def _write_graph(model: MLP, task: Task, x: Sequence[float], label: Any, path: Path,
-                 max_nodes: int) -> None:
-    """graph.svg: one example's loss, parameters labelled by name, cut to max_nodes."""
-    from autograd import Value, to_svg
+                 max_nodes: int | None) -> None:
+    """graph.svg: one example's loss, parameters labelled by name, cut to max_nodes.
+
+    Where the graph is cut, its label points to this command's ``--graph-nodes``
+    rather than to ``draw``'s ``max_nodes``.
+    """
+    from autograd import Value
+    from autograd.viz import draw, to_svg
 
     named = model.named_parameters()
     saved = [p.label for _, p in named]
@@ -287,37 +414,134 @@ def _write_graph(model: MLP, task: Task, x: Sequence[float], label: Any, path: P
         loss = task([model(inputs)], [label])
         loss.label = "loss"
         loss.backward()
-        to_svg(loss, path, max_nodes=max_nodes)
+        if "cut_hint" in inspect.signature(draw).parameters:
+            graph = draw(loss, max_nodes=max_nodes, cut_hint=GRAPH_CUT_HINT)
+        else:
+            graph = draw(loss, max_nodes=max_nodes)
+            _retarget_cut_hint(graph)
+        to_svg(graph, path)
     finally:
         for (_, p), old in zip(named, saved, strict=True):
             p.label = old
         model.zero_grad()
 
 
+def _retarget_cut_hint(graph: Any) -> None:
+    """Rewrite draw's "pass max_nodes=N (or None)" in the graph's label as GRAPH_CUT_HINT."""
+    total = getattr(graph, "nodes_total", None)
+    if total is None:
+        return
+    old = f"pass max_nodes={total} (or None) to see more"
+    new = GRAPH_CUT_HINT.replace("{total}", str(total))
+    graph.body[:] = [line.replace(old, new) for line in graph.body]
+
+
+# --- all-or-nothing publication into --out --------------------------------------------------
+
+
+def _nearest_existing(path: Path) -> Path:
+    path = path.absolute()
+    while not os.path.lexists(path):
+        path = path.parent
+    return path
+
+
+def _is_directory(path: Path) -> bool:
+    """A real directory (not a symlink to one) sits at ``path``."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _check_out(out: Path) -> None:
+    """Fail now, before any training, if the run could not publish into ``out``.
+
+    ``out`` must be a directory (or creatable), writable, and no file this
+    command writes may be a directory there. The check writes and removes a
+    probe file, which is what catches a read-only disk or missing permission.
+    """
+    try:
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"--out {str(out)!r} exists and is not a directory")
+        where = out if out.exists() else _nearest_existing(out)
+        if not where.is_dir():
+            raise UsageError(f"--out {str(out)!r}: {str(where)!r} is not a directory")
+        for name in OWNED_FILES:
+            if _is_directory(out / name):
+                raise UsageError(f"--out {str(out)!r}: cannot write {name}: it is a "
+                                 "directory there")
+        fd, probe = tempfile.mkstemp(prefix=".chainrule-probe-", dir=where)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise UsageError(f"--out {str(out)!r}: cannot write there: "
+                         f"{err.strerror or err}") from None
+
+
 @contextlib.contextmanager
 def _staging(out: Path):
-    """A temporary directory beside ``out``; removed on exit whatever happens."""
-    anchor = out.absolute().parent
-    while not anchor.exists():
-        anchor = anchor.parent
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name or 'out'}.partial-", dir=anchor))
+    """A temporary directory inside ``out`` (or its nearest existing ancestor, so no
+    directory is created before publication); removed on exit whatever happens."""
+    anchor = out if out.is_dir() else _nearest_existing(out)
+    tmp = Path(tempfile.mkdtemp(prefix=".chainrule-partial-", dir=anchor))
     try:
         yield tmp
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _publish(tmp: Path, out: Path, names: list[str]) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        os.replace(tmp / name, out / name)
+def _publish(staged: Path, out: Path, names: Sequence[str]) -> list[str]:
+    """Move ``names`` from ``staged`` into ``out`` and remove the other OWNED_FILES there.
+
+    All or nothing: every file replaced or removed is first moved into a backup
+    inside ``staged``; if any step fails (or Ctrl-C lands) the new files go back
+    and the backups are restored, then the error propagates. Returns the names
+    of earlier files removed.
+    """
+    stale = [n for n in OWNED_FILES if n not in names and os.path.lexists(out / n)]
+    for name in [*names, *stale]:  # re-checked: something may have appeared since _check_out
+        if _is_directory(out / name):
+            raise IsADirectoryError(errno.EISDIR, "it is a directory", str(out / name))
+    created: list[Path] = []
+    parent = out.absolute()
+    while not os.path.lexists(parent):
+        created.append(parent)
+        parent = parent.parent
+    backup = staged / ".backup"
+    backup.mkdir()
+    started: list[str] = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name in [*names, *stale]:
+            started.append(name)  # before any move, so an interrupt cannot hide one
+            if os.path.lexists(out / name):
+                os.replace(out / name, backup / name)
+            if name in names:
+                os.replace(staged / name, out / name)
+    except BaseException:
+        # Undo by looking at where each file is (each os.replace is atomic): a new
+        # file no longer in staging was placed; an old file in the backup goes back.
+        for name in reversed(started):
+            with contextlib.suppress(OSError):
+                if name in names and not os.path.lexists(staged / name):
+                    os.replace(out / name, staged / name)
+                if os.path.lexists(backup / name):
+                    os.replace(backup / name, out / name)
+        for directory in created:  # innermost first
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
+    return stale
+
+
+# --- train --------------------------------------------------------------------------------
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {args.out!r} exists and is not a directory")
+    _check_out(out)
     name = args.dataset
     options = _dataset_options(name, args)
     try:
@@ -348,14 +572,25 @@ def cmd_train(args: argparse.Namespace) -> int:
         lam, m = args.l2, len(X_train)
         regs = [lambda mod: l2(mod, lam=lam, m=m, include_bias=False)]
     patience = args.patience or None
+    description = _describe_model(model, args.activation, out_act)
+
+    # The optional extras, checked before training: a run without them still saves the model.
+    classifier_2d = nin == 2 and get_task(loss_name, y, width).classification
+    plots_missing = _plots_missing()
+    graph_missing = _graph_missing()
+    notes_first = []
+    if plots_missing:
+        pictures = "loss.svg and boundary.svg" if classifier_2d else "loss.svg"
+        notes_first.append(f"{pictures} will be skipped: {plots_missing}")
+    if graph_missing:
+        notes_first.append(f"graph.svg will be skipped: {graph_missing}")
 
     shown = ", ".join(f"{k}={v}" for k, v in options.items())
     print(f"{PROG} train: {name} ({shown}): {len(X_train)} training"
           + (f", {len(X_val)} validation examples" if X_val else " examples, no validation"))
-    batch = "full batch" if args.batch_size is None else f"batch size {args.batch_size}"
-    print(f"model: {_describe_model(model, args.activation)}; loss {loss_name}; "
-          f"{optimizer} lr={lr:g}; {batch}; up to {args.epochs} epochs"
-          + (f", patience {patience}" if patience else ""))
+    print(f"model: {description}; {_describe_training(args, loss_name, lr, patience)}")
+    for note in notes_first:
+        print(f"note: {note}")
     sys.stdout.flush()
 
     bar = progress_bar_shown(not args.no_progress)
@@ -365,8 +600,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     def log(history, _model) -> None:
         e = history.epoch[-1]
         if e == 1 or e % every == 0:
-            print(f"epoch {e:>{len(str(args.epochs))}}/{args.epochs}  {format_epoch(history)}",
-                  flush=True)
+            print(_epoch_line(history, args.epochs), flush=True)
             printed.append(e)
 
     history = fit(
@@ -377,8 +611,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         seed=args.seed, progress=not args.no_progress, callbacks=None if bar else log,
     )
     if not bar and history.epoch and history.epoch[-1] not in printed:
-        e = history.epoch[-1]
-        print(f"epoch {e:>{len(str(args.epochs))}}/{args.epochs}  {format_epoch(history)}")
+        print(_epoch_line(history, args.epochs))
     if not history.epoch:
         print(f"{PROG} train: interrupted before the first epoch finished; nothing written",
               file=sys.stderr)
@@ -390,10 +623,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     history.config.update({
         "dataset": name, "dataset_options": options, "hidden": args.hidden,
         "activation": args.activation, "output_activation": out_act,
-        "final": {"train": final_train, "val": final_val},
+        "l2": args.l2, "final": {"train": final_train, "val": final_val},
     })
 
-    written = ["model.json", "history.json", "loss.svg"]
+    written = ["model.json", "history.json"]
     notes = []
     from .plots import plot_decision_boundary, plot_history
 
@@ -402,9 +635,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         with open(tmp / "history.json", "w", encoding="utf-8") as f:
             json.dump(history.to_dict(), f, indent=1)
             f.write("\n")
-        plot_history(history, tmp / "loss.svg",
-                     title=f"{name}: {_describe_model(model, args.activation)}")
-        if nin == 2 and task.classification:
+        if not plots_missing:
+            plot_history(history, tmp / "loss.svg", title=f"{name}: {description}")
+            written.append("loss.svg")
+        if not classifier_2d:
+            why = "inputs are not 2-D" if nin != 2 else "a regression has no classes"
+            notes.append(f"boundary.svg skipped: {why}")
+        elif not plots_missing:
             acc = final_val["accuracy"] if final_val else final_train["accuracy"]
             which = "validation" if final_val else "training"
             plot_decision_boundary(
@@ -413,15 +650,19 @@ def cmd_train(args: argparse.Namespace) -> int:
                 title=f"{name}: decision boundary ({which} accuracy {_percent(acc)})",
             )
             written.append("boundary.svg")
-        else:
-            why = "inputs are not 2-D" if nin != 2 else "a regression has no classes"
-            notes.append(f"boundary.svg skipped: {why}")
-        _write_graph(model, task, X_train[0], y_train[0], tmp / "graph.svg", args.graph_nodes)
-        written.append("graph.svg")
-        _publish(tmp, out, written)
+        if not graph_missing:
+            _write_graph(model, task, X_train[0], y_train[0], tmp / "graph.svg",
+                         args.graph_nodes)
+            written.append("graph.svg")
+        removed = _publish(tmp, out, written)
+    if removed:
+        notes.append(f"removed {', '.join(removed)} (left by an earlier run, not written by "
+                     "this one)")
 
     _summary(history, final_train, final_val, patience, time.perf_counter() - start,
              out, written, notes)
+    if history.interrupted:
+        return 130
     return 0
 
 
@@ -438,7 +679,7 @@ def _summary(history, final_train, final_val, patience, seconds, out, written, n
     print(f"{how}; best epoch {best}" + ("; its weights were restored" if restored else ""))
     if history.perturbations:
         print(f"step 4 perturbed the weights {history.perturbations} times")
-    print(f"{'':<12}{'loss':>10}{'accuracy':>10}")
+    print(f"{'saved model':<12}{'loss':>10}{'accuracy':>10}")
     print(f"{'train':<12}{final_train['loss']:>10.4f}{_percent(final_train['accuracy']):>10}")
     if final_val:
         print(f"{'validation':<12}{final_val['loss']:>10.4f}{_percent(final_val['accuracy']):>10}")
@@ -468,20 +709,33 @@ def _point(text: str, where: str, nin: int) -> list[float]:
 
 
 def _csv_points(path: str, nin: int) -> list[list[float]]:
+    """The points in a CSV file (UTF-8, a BOM allowed); a first row that is not numbers
+    is a header. Unreadable or malformed files are UsageErrors naming the file and line."""
+    rows: list[tuple[int, list[str]]] = []
     try:
-        with open(path, newline="", encoding="utf-8") as f:
-            rows = [row for row in csv.reader(f) if row and any(c.strip() for c in row)]
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            try:
+                for row in reader:
+                    if row and any(c.strip() for c in row):
+                        rows.append((reader.line_num, row))
+            except csv.Error as err:  # e.g. a field over the csv module's size limit
+                raise UsageError(f"--csv {path!r} line {reader.line_num}: {err}") from None
     except OSError as err:
         raise UsageError(f"--csv: cannot read {path!r}: {err.strerror}") from None
+    except UnicodeDecodeError as err:
+        raise UsageError(
+            f"--csv {path!r} is not UTF-8 text (byte 0x{err.object[err.start]:02x} cannot "
+            "be decoded); save it as UTF-8"
+        ) from None
     points = []
-    for i, row in enumerate(rows):
-        text = ",".join(row)
+    for i, (line, row) in enumerate(rows):
         if i == 0:
             try:
                 [float(c) for c in row]
             except ValueError:
                 continue  # a header row
-        points.append(_point(text, f"{path} row {i + 1}", nin))
+        points.append(_point(",".join(row), f"{path} line {line}", nin))
     if not points:
         raise UsageError(f"--csv: {path!r} holds no points")
     return points
@@ -546,9 +800,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (argparse exits 2 on its own errors)."""
     parser = build_parser()
-    argv = sys.argv[1:] if argv is None else list(argv)
+    argv = _protect_negative_numbers(sys.argv[1:] if argv is None else list(argv))
     try:
-        args = parser.parse_args(_protect_negative_numbers(argv))
+        if argv and argv[0] in parser.commands:  # positionals may follow options
+            args = parser.commands[argv[0]].parse_intermixed_args(argv[1:])
+        else:
+            args = parser.parse_args(argv)
     except SystemExit as exit:  # --help (0) or a bad argument (2, message already printed)
         return exit.code if isinstance(exit.code, int) else 2
     command = {"train": cmd_train, "predict": cmd_predict}[args.command]
@@ -556,11 +813,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command(args)
     except UsageError as err:
         args.usage_from.print_usage(sys.stderr)
-        print(f"{PROG} {args.command}: error: {err}", file=sys.stderr)
+        print(f"{PROG} {args.command}: error: {_one_line(str(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"\n{PROG} {args.command}: interrupted; nothing written", file=sys.stderr)
         return 130
     except Exception as err:  # training diverged, a plot failed, the disk is full...
-        print(f"{PROG} {args.command}: error: {type(err).__name__}: {err}", file=sys.stderr)
+        message = _one_line(f"{type(err).__name__}: {err}")
+        print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)
         return 1

