@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import lru_cache
+from math import expm1, tanh  # noqa: F401 - names the templates use
 from operator import mul
 
 _REAL = (float, int)
@@ -84,17 +85,27 @@ def _times_power(coef, base, exponent):
 
 
 class Op:
-    """One entry of the table: a name for drawings, an arity, and two rules."""
+    """One entry of the table: a name for drawings, an arity, and two rules.
 
-    __slots__ = ("name", "arity", "forward", "vjp", "key", "custom")
+    ``code`` is what ``autograd.compile`` generates source from: for unary and
+    binary ops the templates the two rules were made from (see ``templated``),
+    for n-ary ops an emitter beside the rule. ``node_step`` is set only for ops
+    whose backward step needs the node itself (user closures, compiled calls).
+    """
 
-    def __init__(self, name: str, arity: int, forward: Callable, vjp: Callable) -> None:
+    __slots__ = ("name", "arity", "forward", "vjp", "key", "custom", "code", "node_step")
+
+    def __init__(
+        self, name: str, arity: int, forward: Callable, vjp: Callable, code: object = None
+    ) -> None:
         self.name = name
         self.arity = arity  # 1, 2, or 0 for n-ary
         self.forward = forward
         self.vjp = vjp
         self.key = None  # how pickle finds this op again: a global name, or (factory, args)
         self.custom = False  # True for micrograd-style nodes whose rule is a user closure
+        self.code = code
+        self.node_step = None  # (node, g) -> None, for rules that need the node
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -109,6 +120,62 @@ class Op:
 
 
 UNARY, BINARY, NARY = 1, 2, 0
+
+
+class Templates:
+    """An op's forward and derivative as expression templates.
+
+    ``forward`` is an expression in ``{0}`` (and ``{1}``); ``grads`` holds one
+    expression per operand in ``{0}``, ``{1}``, ``{g}`` (the gradient arriving at
+    the output) and ``{out}`` (the output), or, as one string, an expression
+    that gives all of them at once. The op's float rules are made from these
+    strings (``templated``), and ``autograd.compile`` pastes the same strings
+    into the code it generates, so a rule is written once.
+    """
+
+    __slots__ = ("forward", "grads")
+
+    def __init__(self, forward: str, grads: str | tuple[str, ...]) -> None:
+        self.forward = forward
+        self.grads = grads
+
+    def grad_expressions(self, operands: list[str], g: str, out: str) -> list[str] | str:
+        """The derivative templates filled in: one expression per operand, or one
+        expression for the tuple of them all."""
+        if isinstance(self.grads, str):
+            return self.grads.format(*operands, g=g, out=out)
+        return [t.format(*operands, g=g, out=out) for t in self.grads]
+
+
+def templated(name: str, arity: int, forward: str, grads: str | tuple[str, ...]) -> Op:
+    """An op whose two rules are made from templates (see ``Templates``)."""
+    code = Templates(forward, grads)
+    params = ["x"] if arity == UNARY else ["a", "b"]
+    fwd = _rule(f"lambda {', '.join(params)}: {forward.format(*params)}")
+    parts = code.grad_expressions(params, "g", "out")
+    body = parts if isinstance(parts, str) else (
+        parts[0] if arity == UNARY else f"({', '.join(parts)})"
+    )
+    vjp = _rule(f"lambda g, {', '.join(params)}, out: {body}")
+    return Op(name, arity, fwd, vjp, code)
+
+
+def _rule(source: str) -> Callable:
+    """A rule made from template text, with this module's helpers in scope."""
+    return eval(source, globals())  # noqa: S307 - the text is this table's own templates
+
+
+def number_literal(x: float) -> str:
+    """Python source for a float that reads back as exactly the same float."""
+    if x != x:
+        return "nan"
+    if x in (math.inf, -math.inf):
+        return "inf" if x > 0 else "(-inf)"
+    text = repr(float(x))
+    return f"({text})" if text.startswith("-") else text
+
+
+inf, nan = math.inf, math.nan  # names the templates and generated code use
 
 
 # --- binary ------------------------------------------------------------------
@@ -157,12 +224,14 @@ def _pow_number_vjp(g, a, n, out):
     return _times_power(g * n, a, n - 1.0), dn
 
 
-ADD = Op("+", BINARY, lambda a, b: a + b, lambda g, a, b, out: (g, g))
-SUB = Op("-", BINARY, lambda a, b: a - b, lambda g, a, b, out: (g, -g))
-MUL = Op("*", BINARY, lambda a, b: a * b, lambda g, a, b, out: (g * b, g * a))
-DIV = Op("/", BINARY, _div_forward, lambda g, a, b, out: (g / b, -g * out / b))
-POW = Op("**", BINARY, _pow_forward, _pow_vjp)
-POW_NUMBER = Op("**", BINARY, _pow_number_forward, _pow_number_vjp)
+ADD = templated("+", BINARY, "{0} + {1}", ("{g}", "{g}"))
+SUB = templated("-", BINARY, "{0} - {1}", ("{g}", "-{g}"))
+MUL = templated("*", BINARY, "{0} * {1}", ("{g} * {1}", "{g} * {0}"))
+DIV = templated("/", BINARY, "_div_forward({0}, {1})", ("{g} / {1}", "-{g} * {out} / {1}"))
+POW = templated("**", BINARY, "_pow_forward({0}, {1})", "_pow_vjp({g}, {0}, {1}, {out})")
+POW_NUMBER = templated(
+    "**", BINARY, "_pow_number_forward({0}, {1})", "_pow_number_vjp({g}, {0}, {1}, {out})"
+)
 
 
 # --- unary -------------------------------------------------------------------
@@ -255,32 +324,30 @@ def _zero_vjp(g, x, out):
     return 0.0
 
 
-NEG = Op("neg", UNARY, lambda x: -x, lambda g, x, out: -g)
-ABS = Op("abs", UNARY, abs, _abs_vjp)
-EXP = Op("exp", UNARY, _exp_forward, lambda g, x, out: g * out)
-LOG = Op("log", UNARY, _log_forward, lambda g, x, out: g / x)
-SQRT = Op("sqrt", UNARY, _sqrt_forward, _sqrt_vjp)
-TANH = Op("tanh", UNARY, math.tanh, _tanh_vjp)
-SIGMOID = Op("sigmoid", UNARY, sigmoid_forward, _sigmoid_vjp)
-SOFTPLUS = Op("softplus", UNARY, _softplus_forward, lambda g, x, out: g * _sigmoid(x))
-RELU = Op("relu", UNARY, _relu_forward, lambda g, x, out: g if x > 0 else 0.0)
-SIN = Op("sin", UNARY, _sin_forward, lambda g, x, out: g * _cos(x))
-COS = Op("cos", UNARY, _cos_forward, lambda g, x, out: -g * _sin(x))
-STEP = Op("step", UNARY, _step_forward, _zero_vjp)
-SIGN = Op("sign", UNARY, _sign_forward, _zero_vjp)
+NEG = templated("neg", UNARY, "-{0}", ("-{g}",))
+ABS = templated("abs", UNARY, "abs({0})", ("_abs_vjp({g}, {0}, {out})",))
+EXP = templated("exp", UNARY, "_exp_forward({0})", ("{g} * {out}",))
+LOG = templated("log", UNARY, "_log_forward({0})", ("{g} / {0}",))
+SQRT = templated("sqrt", UNARY, "_sqrt_forward({0})", ("_sqrt_vjp({g}, {0}, {out})",))
+TANH = templated("tanh", UNARY, "tanh({0})", ("_tanh_vjp({g}, {0}, {out})",))
+SIGMOID = templated("sigmoid", UNARY, "sigmoid_forward({0})", ("_sigmoid_vjp({g}, {0}, {out})",))
+SOFTPLUS = templated("softplus", UNARY, "_softplus_forward({0})", ("{g} * _sigmoid({0})",))
+RELU = templated("relu", UNARY, "(0.0 if {0} <= 0 else {0})", ("({g} if {0} > 0 else 0.0)",))
+SIN = templated("sin", UNARY, "_sin_forward({0})", ("{g} * _cos({0})",))
+COS = templated("cos", UNARY, "_cos_forward({0})", ("-{g} * _sin({0})",))
+STEP = templated("step", UNARY, "_step_forward({0})", ("0.0",))
+SIGN = templated("sign", UNARY, "_sign_forward({0})", ("0.0",))
 
 
 @lru_cache(maxsize=256)
 def leaky_relu(negative_slope: float) -> Op:
     """The op for one slope; cached, so nodes share it and carry no parameters."""
-    s = float(negative_slope)
-    op = Op(
-        "leaky_relu",
-        UNARY,
-        lambda x: x if x > 0 else s * x,
-        lambda g, x, out: g if x > 0 else g * s,
+    s = number_literal(float(negative_slope))
+    op = templated(
+        "leaky_relu", UNARY, f"({{0}} if {{0}} > 0 else {s} * {{0}})",
+        (f"({{g}} if {{0}} > 0 else {{g}} * {s})",),
     )
-    op.key = (leaky_relu, (s,))
+    op.key = (leaky_relu, (float(negative_slope),))
     return op
 
 
@@ -290,28 +357,24 @@ def elu(alpha: float) -> Op:
 
     (Not out + alpha: for x << 0 that sum cancels to 0.)
     """
-    a = float(alpha)
-    op = Op(
-        "elu",
-        UNARY,
-        lambda x: x if x > 0 else a * math.expm1(x),
-        lambda g, x, out: g if x > 0 else g * a * _exp(x),
+    a = number_literal(float(alpha))
+    op = templated(
+        "elu", UNARY, f"({{0}} if {{0}} > 0 else {a} * expm1({{0}}))",
+        (f"({{g}} if {{0}} > 0 else {{g}} * {a} * _exp({{0}}))",),
     )
-    op.key = (elu, (a,))
+    op.key = (elu, (float(alpha),))
     return op
 
 
 @lru_cache(maxsize=256)
 def hardtanh(min_val: float, max_val: float) -> Op:
     """Clamp to [min_val, max_val]; the derivative is 0 at and beyond the bounds."""
-    lo, hi = float(min_val), float(max_val)
-    op = Op(
-        "hardtanh",
-        UNARY,
-        lambda x: lo if x < lo else (hi if x > hi else x),
-        lambda g, x, out: g if lo < x < hi else 0.0,
+    lo, hi = number_literal(float(min_val)), number_literal(float(max_val))
+    op = templated(
+        "hardtanh", UNARY, f"({lo} if {{0}} < {lo} else ({hi} if {{0}} > {hi} else {{0}}))",
+        (f"({{g}} if {lo} < {{0}} < {hi} else 0.0)",),
     )
-    op.key = (hardtanh, (lo, hi))
+    op.key = (hardtanh, (float(min_val), float(max_val)))
     return op
 
 

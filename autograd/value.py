@@ -281,7 +281,7 @@ class Value:
 
     def detach(self) -> Value:
         """A new leaf with the same data, cut off from this graph."""
-        return Value(self.data, self.label)
+        return Value(self.data, label=self.label)
 
     def zero_grad(self) -> None:
         self.grad = 0.0
