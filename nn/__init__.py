@@ -6,6 +6,13 @@
     model.zero_grad(); loss.backward()
 """
 
+# First: a foreign package named autograd (HIPS) must fail here, with the fix, not
+# later as "cannot import name 'Value'".
+from . import _engine_check  # noqa: F401
+
+# isort: split
+from autograd import __version__ as __version__  # one version for the distribution
+
 from . import datasets, init
 from .activations import (
     ACTIVATIONS,
@@ -49,6 +56,7 @@ from .init import (
     Zeros,
     manual_seed,
 )
+from .interop import from_torch, to_onnx, to_torch
 from .layers import MLP, RBF, Layer, Maxout, Neuron, Perceptron, Sequential
 from .logic import (
     AND,
@@ -75,6 +83,7 @@ from .losses import (
 from .metrics import accuracy, confusion_matrix
 from .module import Module
 from .optim import SGD, Adam, AdamW, Optimizer
+from .perceptron import PerceptronRun, perceptron_learning
 from .regularizers import l1, l2, weight_elimination
 from .schedules import ConstantLR, CosineAnnealing, LinearDecay, LRSchedule, StepLR
 from .serialization import load, save
@@ -87,7 +96,7 @@ __all__ = [
     "PReLU", "RReLU",
     # perceptron logic
     "AND", "OR", "NOT", "XOR", "and_gate", "or_gate", "not_gate",
-    "xor_network", "xor_relu_network",
+    "xor_network", "xor_relu_network", "perceptron_learning", "PerceptronRun",
     # activations
     "ACTIVATIONS", "get_activation", "linear", "sigmoid", "tanh", "relu", "leaky_relu",
     "elu", "softplus", "hardtanh", "absolute", "sign", "step",
@@ -102,6 +111,8 @@ __all__ = [
     "l1", "l2", "weight_elimination",
     # saving
     "save", "load",
+    # PyTorch and ONNX (the optional interop extra)
+    "to_torch", "from_torch", "to_onnx",
     # optimisers and schedules
     "Optimizer", "SGD", "Adam", "AdamW",
     "LRSchedule", "ConstantLR", "StepLR", "LinearDecay", "CosineAnnealing",
