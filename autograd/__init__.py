@@ -3,7 +3,10 @@
 Public names only; see README.md for the tour.
 """
 
+from ._version import __chainrule__ as __chainrule__
+from ._version import __version__ as __version__
 from .backward import backward, grad, topological_order
+from .compile import Compiled, compile
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .hessian import hessian
 from .mode import AnomalyError, detect_anomaly, is_grad_enabled, no_grad
@@ -22,10 +25,12 @@ def __getattr__(name: str):
 
 __all__ = [
     "AnomalyError",
+    "Compiled",
     "Constant",
     "GradcheckError",
     "Value",
     "backward",
+    "compile",
     "detect_anomaly",
     "dot",
     "dots",

@@ -150,8 +150,8 @@ def _chain_rule(nodes: Iterable[Value], anomaly: bool) -> None:
                 a.grad += ga
                 if anomaly:
                     _check_grads(node, (ga,))
-            elif node._b is not None:  # micrograd-style node: the user's closure
-                node._b()
+            elif rule.node_step is not None:  # a user's closure, or a compiled call
+                rule.node_step(node, g)
                 if anomaly:
                     _check_grads(node, [p.grad for p in node._a])
             elif anomaly:
@@ -159,7 +159,7 @@ def _chain_rule(nodes: Iterable[Value], anomaly: bool) -> None:
             else:
                 rule.vjp(g, node._a, node.data)  # n-ary rules accumulate in place
         except (ArithmeticError, ValueError) as err:
-            if isinstance(err, AnomalyError):
+            if isinstance(err, AnomalyError) or getattr(err, "_chainrule_named", False):
                 raise
             raise _backward_error(err, node) from None
 
@@ -288,6 +288,10 @@ def _gradients(output: Value, create_graph: bool) -> dict:
                     kids, gs = _custom_shares(node, g)
                     for p, gp in zip(kids, gs, strict=True):
                         grads[p] = grads[p] + gp if p in grads else gp
+            elif rule.node_step is not None:  # a call of an autograd.compile function
+                gs = rule.code.grads_for(node, g, create_graph)
+                for p, gp in zip(operands, gs, strict=True):
+                    grads[p] = grads[p] + gp if p in grads else gp
             elif rule.arity == 0 and anomaly:  # check this node's shares, then add them
                 shares = [_Share(p if create_graph else p.data) for p in operands]
                 rule.vjp(g, shares, out)
@@ -307,7 +311,7 @@ def _gradients(output: Value, create_graph: bool) -> dict:
                 for p, gp in zip(operands, gs, strict=True):
                     grads[p] = grads[p] + gp if p in grads else gp
         except (ArithmeticError, ValueError) as err:
-            if isinstance(err, AnomalyError):
+            if isinstance(err, AnomalyError) or getattr(err, "_chainrule_named", False):
                 raise
             raise _backward_error(err, node) from None
         if anomaly:

@@ -3,7 +3,8 @@
 The engine checks these on every node it creates, so the common case (recording
 on, anomaly detection off, in every thread) must cost one list lookup.
 ``FLAGS[0]`` counts threads inside ``no_grad``; ``FLAGS[1]`` counts threads
-inside ``detect_anomaly``. Only when a count is non-zero does the engine ask the
+inside ``detect_anomaly`` plus threads where ``autograd.compile`` is tracing
+(both want to observe every new node). Only when a count is non-zero does the engine ask the
 thread-local state what applies to the current thread.
 """
 
@@ -42,6 +43,27 @@ def is_grad_enabled() -> bool:
 def is_anomaly_enabled() -> bool:
     """True if the current thread is inside ``detect_anomaly()``."""
     return bool(FLAGS[1]) and _depths()[1] > 0
+
+
+def current_recorder():
+    """The compile trace recording in this thread, or None."""
+    return getattr(_local, "recorder", None)
+
+
+@contextlib.contextmanager
+def recording(recorder) -> Iterator[None]:
+    """Let ``recorder`` observe every node and branch this thread makes."""
+    if current_recorder() is not None:
+        raise RuntimeError("autograd.compile: one trace cannot start inside another")
+    _local.recorder = recorder
+    with _lock:
+        FLAGS[1] += 1
+    try:
+        yield
+    finally:
+        _local.recorder = None
+        with _lock:
+            FLAGS[1] -= 1
 
 
 def creation_sites() -> weakref.WeakKeyDictionary:

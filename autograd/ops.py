@@ -380,6 +380,12 @@ def hardtanh(min_val: float, max_val: float) -> Op:
 
 # --- n-ary -------------------------------------------------------------------
 
+def _closure_step(node, g) -> None:
+    """A micrograd-style node's backward step: the user's closure, if assigned."""
+    if node._b is not None:
+        node._b()
+
+
 def _custom_forward(xs):
     raise TypeError("a node made with Value(data, _children, _op) has no forward rule to replay")
 
@@ -394,6 +400,7 @@ def custom(name: str) -> Op:
     """
     op = Op(name, NARY, _custom_forward, lambda g, operands, out: None)
     op.custom = True
+    op.node_step = _closure_step
     op.key = (custom, (name,))
     return op
 
@@ -428,16 +435,20 @@ def _max_forward(xs):
     return max(xs)
 
 
+def _max_index(xs) -> int:
+    """Where the gradient of max goes: the first maximal input (the first NaN, if any)."""
+    best = 0
+    for i, x in enumerate(xs):
+        if _is_nan(x):
+            return i
+        if x > xs[best]:
+            best = i
+    return best
+
+
 def _max_vjp(g, operands, out):
     """The whole gradient goes to the first maximal input (the first NaN, if any)."""
-    best = operands[0]
-    for p in operands:
-        if _is_nan(p.data):
-            best = p
-            break
-        if p.data > best.data:
-            best = p
-    best.grad += g
+    operands[_max_index([p.data for p in operands])].grad += g
 
 
 def _logsumexp_forward(xs):
@@ -462,10 +473,52 @@ def _logsumexp_vjp(g, operands, out):
         p.grad += g * _exp(p.data - out)
 
 
-SUM = Op("sum", NARY, lambda xs: float(sum(xs)), _sum_vjp)
-DOT = Op("dot", NARY, _dot_forward, _dot_vjp)
-MAX = Op("max", NARY, _max_forward, _max_vjp)
-LOGSUMEXP = Op("logsumexp", NARY, _logsumexp_forward, _logsumexp_vjp)
+class NaryCode:
+    """How ``autograd.compile`` writes an n-ary op as code, beside its rule.
+
+    ``forward(names)`` is an expression for the output; ``grads(names, g, out)``
+    gives setup lines and one gradient expression per operand, each the code
+    form of what the rule above adds to that operand.
+    """
+
+    __slots__ = ("forward", "grads")
+
+    def __init__(self, forward: Callable, grads: Callable) -> None:
+        self.forward = forward
+        self.grads = grads
+
+
+def _dot_code_forward(xs: list[str]) -> str:
+    n = len(xs) // 2
+    terms = " + ".join(f"{w} * {x}" for w, x in zip(xs[:n], xs[n : 2 * n], strict=True))
+    terms = terms or "0.0"
+    return f"{terms} + {xs[-1]}" if len(xs) % 2 else terms
+
+
+def _dot_code_grads(xs: list[str], g: str, out: str) -> tuple[list[str], list[str]]:
+    n = len(xs) // 2
+    grads = [f"{g} * {x}" for x in xs[n : 2 * n]] + [f"{g} * {w}" for w in xs[:n]]
+    return [], grads + ([g] if len(xs) % 2 else [])
+
+
+def _max_code_grads(xs: list[str], g: str, out: str) -> tuple[list[str], list[str]]:
+    k = f"k_{out}"
+    return [f"{k} = _max_index(({', '.join(xs)},))"], [
+        f"({g} if {k} == {i} else 0.0)" for i in range(len(xs))
+    ]
+
+
+SUM = Op("sum", NARY, lambda xs: float(sum(xs)), _sum_vjp, NaryCode(
+    lambda xs: "0.0 + " + " + ".join(xs), lambda xs, g, out: ([], [g] * len(xs))
+))
+DOT = Op("dot", NARY, _dot_forward, _dot_vjp, NaryCode(_dot_code_forward, _dot_code_grads))
+MAX = Op("max", NARY, _max_forward, _max_vjp, NaryCode(
+    lambda xs: f"_max_forward(({', '.join(xs)},))", _max_code_grads
+))
+LOGSUMEXP = Op("logsumexp", NARY, _logsumexp_forward, _logsumexp_vjp, NaryCode(
+    lambda xs: f"_logsumexp_forward(({', '.join(xs)},))",
+    lambda xs, g, out: ([], [f"{g} * _exp({x} - {out})" for x in xs]),
+))
 
 
 def _register_names() -> None:

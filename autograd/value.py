@@ -19,7 +19,14 @@ import traceback
 from collections.abc import Iterable
 
 from . import ops
-from .mode import FLAGS, AnomalyError, creation_sites, is_anomaly_enabled, is_grad_enabled
+from .mode import (
+    FLAGS,
+    AnomalyError,
+    creation_sites,
+    current_recorder,
+    is_anomaly_enabled,
+    is_grad_enabled,
+)
 
 Number = int | float
 _REAL = (float, int)
@@ -89,8 +96,8 @@ class Value:
         rule = self._rule
         if rule is None:
             return _no_step
-        if rule.arity == 0 and self._b is not None:
-            return self._b
+        if rule.custom:
+            return self._b if self._b is not None else _no_step
         from .backward import local_step
 
         return functools.partial(local_step, self)
@@ -120,26 +127,50 @@ class Value:
 
     # --- conversions and comparisons (on data; == stays identity) ----------
 
+    # Each of these decides a Python branch on this Value's number; while
+    # autograd.compile traces in this thread, the decision is recorded as a guard.
+
     def __float__(self) -> float:
-        return float(self.data)
+        result = float(self.data)
+        if FLAGS[1]:
+            _observe_decision(self, "float", None, result)
+        return result
 
     def __int__(self) -> int:
-        return int(self.data)
+        result = int(self.data)
+        if FLAGS[1]:
+            _observe_decision(self, "int", None, result)
+        return result
 
     def __bool__(self) -> bool:
-        return bool(self.data)
+        result = bool(self.data)
+        if FLAGS[1]:
+            _observe_decision(self, "bool", None, result)
+        return result
 
     def __lt__(self, other: Value | Number) -> bool:
-        return self.data < _data(other, "<")
+        result = self.data < _data(other, "<")
+        if FLAGS[1]:
+            _observe_decision(self, "<", other, result)
+        return result
 
     def __le__(self, other: Value | Number) -> bool:
-        return self.data <= _data(other, "<=")
+        result = self.data <= _data(other, "<=")
+        if FLAGS[1]:
+            _observe_decision(self, "<=", other, result)
+        return result
 
     def __gt__(self, other: Value | Number) -> bool:
-        return self.data > _data(other, ">")
+        result = self.data > _data(other, ">")
+        if FLAGS[1]:
+            _observe_decision(self, ">", other, result)
+        return result
 
     def __ge__(self, other: Value | Number) -> bool:
-        return self.data >= _data(other, ">=")
+        result = self.data >= _data(other, ">=")
+        if FLAGS[1]:
+            _observe_decision(self, ">=", other, result)
+        return result
 
     __hash__ = object.__hash__
 
@@ -281,7 +312,10 @@ class Value:
 
     def detach(self) -> Value:
         """A new leaf with the same data, cut off from this graph."""
-        return Value(self.data, label=self.label)
+        leaf = Value(self.data, label=self.label)
+        if FLAGS[1]:
+            _observe_decision(leaf, "detach", self, None)
+        return leaf
 
     def zero_grad(self) -> None:
         self.grad = 0.0
@@ -483,7 +517,18 @@ def _creation_site() -> str:
     return "<unknown>"
 
 
+def _observe_decision(v: Value, kind: str, other, result) -> None:
+    """Tell this thread's compile trace (if any) about a branch taken on ``v``."""
+    recorder = current_recorder()
+    if recorder is not None:
+        recorder.decision(v, kind, other, result)
+
+
 def _check_anomaly(v: Value, rule: ops.Op | None = None, a=None, b=None) -> None:
+    """Observe a new node: anomaly checks, and a compile trace's record of it."""
+    recorder = current_recorder()
+    if recorder is not None:
+        recorder.created(v)
     if not is_anomaly_enabled():
         return
     site = _creation_site()
