@@ -141,7 +141,8 @@ class Trace:
     """One recorded path of fn for one argument structure, as generated code."""
 
     def __init__(self, fn_name: str, key: tuple, number_leaves: list[Value],
-                 arg_values: list[Value], rec: _Recorder, result: Any) -> None:
+                 arg_values: list[Value], rec: _Recorder, result: Any,
+                 aux: list[Value] | None = None) -> None:
         if not isinstance(result, Value):
             raise TypeError(
                 f"autograd.compile: {fn_name} must return a Value, got {result!r} "
@@ -160,10 +161,11 @@ class Trace:
         needed: dict[int, Value] = {}
         outside: dict[int, Value] = {}  # pre-existing Values read (inputs)
         grad_inputs: dict[int, Value] = {}  # those the output depends on
+        self.aux = aux
         roots = [(result, True)] + [
             (x, False) for _, v, _, other, _ in rec.decisions for x in (v, other)
             if isinstance(x, Value)
-        ]
+        ] + [(x, False) for x in aux or ()]
         stack = list(roots)
         on_path: set[int] = set()
         while stack:
@@ -270,7 +272,12 @@ class Trace:
             fwd.append(self._guard(decisions[di], ref))
             di += 1
         out = ref(self.result)
-        fwd.append(f"    return {out}, ({', '.join(tape)}{',' if len(tape) == 1 else ''})")
+        saved = f"({', '.join(tape)}{',' if len(tape) == 1 else ''})"
+        if self.aux is None:
+            fwd.append(f"    return {out}, {saved}")
+        else:
+            extra = ", ".join(ref(v) for v in self.aux)
+            fwd.append(f"    return {out}, {saved}, ({extra}{',' if len(self.aux) == 1 else ''})")
 
         bwd = ["def backward(g, ins, tape):"]
         if tape:
@@ -468,10 +475,11 @@ def _all_inputs(trace: Trace, ins: list[Value]) -> list[Value]:
 class Compiled:
     """``fn`` compiled: call it like ``fn``; see ``autograd.compile``."""
 
-    def __init__(self, fn: Callable[..., Value]) -> None:
+    def __init__(self, fn: Callable[..., Value], aux: bool = False) -> None:
         if not callable(fn):
             raise TypeError(f"autograd.compile: expected a function, got {fn!r}")
         self.fn = fn
+        self.aux = bool(aux)
         self.__name__ = getattr(fn, "__name__", type(fn).__name__)
         self.__doc__ = getattr(fn, "__doc__", None)
         self.traces = 0
@@ -515,8 +523,13 @@ class Compiled:
             return self._run_eager(args)
         return self._trace(key, nums, vals)
 
-    def _run_eager(self, args: tuple) -> Value:
+    def _run_eager(self, args: tuple) -> Any:
         out = self.fn(*args)
+        if self.aux:
+            value, extra = _split_aux(self.__name__, out)
+            if not is_grad_enabled() and isinstance(value, Value):
+                value = Value(value.data)
+            return value, _numbers_like(extra)
         if not is_grad_enabled() and isinstance(out, Value):
             return Value(out.data)
         return out
@@ -530,6 +543,12 @@ class Compiled:
             raise
         if got is None:
             return None  # a guard failed: another path
+        if self.aux:
+            data, tape, extra = got
+            value = Value(data) if not is_grad_enabled() else _node(
+                data, self._op_for(trace), ins[: trace.n_grad], tape
+            )
+            return value, _refill(trace.aux_shape, iter(extra))
         data, tape = got
         if not is_grad_enabled():
             return Value(data)
@@ -563,6 +582,11 @@ class Compiled:
                 if isinstance(arg, Value) and arg in number_leaves:  # in: identity
                     arg.label = name
             result = self.fn(*args)
+        aux_values = shape = None
+        if self.aux:
+            result, extra = _split_aux(self.__name__, result)
+            aux_values = []
+            shape = _aux_shape(extra, aux_values)
         with self._lock:
             self.traces += 1
             paths = self._paths.setdefault(key, [])
@@ -573,20 +597,67 @@ class Compiled:
                     "one argument structure; it runs eagerly for that structure from now on",
                     RuntimeWarning, stacklevel=3,
                 )
-                return result
+                return self._eager_result(result, shape, aux_values)
             try:
-                trace = Trace(self.__name__, key, number_leaves, vals, rec, result)
+                trace = Trace(self.__name__, key, number_leaves, vals, rec, result, aux_values)
+                trace.aux_shape = shape
             except _Uncompilable as why:
                 self._eager[key] = str(why)
                 warnings.warn(
                     f"autograd.compile: cannot compile {self.__name__} ({why}); "
                     "it runs eagerly", RuntimeWarning, stacklevel=3,
                 )
-                return result
+                return self._eager_result(result, shape, aux_values)
             paths.append(trace)
             self._latest = trace
         out = self._replay(trace, nums, vals)
-        return out if out is not None else result
+        return out if out is not None else self._eager_result(result, shape, aux_values)
+
+    def _eager_result(self, result: Value, shape: Any, aux_values: list | None) -> Any:
+        if not self.aux:
+            return result
+        return result, _refill(shape, iter([v.data for v in aux_values]))
+
+
+def _split_aux(name: str, out: Any) -> tuple[Any, Any]:
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise TypeError(
+            f"autograd.compile(aux=True): {name} must return (value, aux), got {out!r}"
+        )
+    return out
+
+
+def _aux_shape(x: Any, values: list[Value]) -> Any:
+    """The nesting of ``aux`` with each Value replaced by a slot (its index)."""
+    if isinstance(x, Value):
+        values.append(x)
+        return len(values) - 1
+    if isinstance(x, (list, tuple)):
+        inner = [_aux_shape(v, values) for v in x]
+        return inner if isinstance(x, list) else tuple(inner)
+    if isinstance(x, numbers.Real):
+        return ("const", float(x))
+    raise TypeError(f"autograd.compile(aux=True): aux must hold Values and numbers, got {x!r}")
+
+
+def _refill(shape: Any, numbers_in: Any) -> Any:
+    """``shape`` with each slot filled by the next number (aux slots are in order)."""
+    if isinstance(shape, int):
+        return next(numbers_in)
+    if isinstance(shape, tuple) and len(shape) == 2 and shape[0] == "const":
+        return shape[1]
+    if isinstance(shape, list):
+        return [_refill(s, numbers_in) for s in shape]
+    return tuple(_refill(s, numbers_in) for s in shape)
+
+
+def _numbers_like(x: Any) -> Any:
+    if isinstance(x, Value):
+        return x.data
+    if isinstance(x, (list, tuple)):
+        inner = [_numbers_like(v) for v in x]
+        return inner if isinstance(x, list) else tuple(inner)
+    return float(x)
 
 
 def _no_forward(xs):
@@ -611,12 +682,16 @@ def _backward_eager_error(trace: Trace, node: Value, g: float) -> None:
         raise
 
 
-def compile(fn: Callable[..., Value]) -> Compiled:  # noqa: A001 - the public name
+def compile(fn: Callable[..., Value], *, aux: bool = False) -> Compiled:  # noqa: A001
     """Trace ``fn`` once per argument structure and path, then replay generated code.
 
     ``step = autograd.compile(fn)``; ``out = step(*args)``; ``out.backward()``
     gives every input (Value arguments, and Values ``fn`` captured) the
     gradient eager ``fn(*args).backward()`` would. ``step.code`` shows the
     generated source. Reading ``.data`` inside ``fn`` freezes that number.
+
+    With ``aux=True``, ``fn`` returns ``(value, aux)``: ``aux`` is a (nested)
+    list or tuple of Values whose numbers the call also returns, as plain
+    floats in the same nesting (for example a model's outputs beside its loss).
     """
-    return Compiled(fn)
+    return Compiled(fn, aux=aux)
