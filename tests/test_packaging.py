@@ -1,0 +1,293 @@
+"""Packaging and installation: the built wheel, the version, and a clashing ``autograd``.
+
+The wheel test builds from a copy of the source files (so the working tree gets no
+build/ directory) and reads the wheel as an installer would: its file list and its
+METADATA. The clash tests run ``import nn`` and the ``chainrule`` command in
+subprocesses whose sys.path puts a foreign package named ``autograd`` first, as
+installing the HIPS autograd from PyPI does.
+"""
+
+from __future__ import annotations
+
+import email
+import importlib.util
+import os
+import re
+import runpy
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import autograd
+import nn
+from autograd import _version
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    tomllib = pytest.importorskip("tomli")
+
+REPO = Path(__file__).resolve().parents[1]
+SETUP = runpy.run_path(str(REPO / "setup.py"), run_name="chainrule_setup")
+
+
+# --- the version: one source of truth ------------------------------------------------------------
+
+
+def test_one_version_everywhere():
+    assert re.fullmatch(r"\d+\.\d+\.\d+([.-]?\w+)*", _version.__version__)
+    assert autograd.__version__ == nn.__version__ == _version.__version__
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "version" not in config["project"]  # no second copy to forget
+    assert "version" in config["project"]["dynamic"]
+    attr = config["tool"]["setuptools"]["dynamic"]["version"]["attr"]
+    assert attr == "autograd._version.__version__"
+
+
+@pytest.mark.parametrize("command", [["-m", "nn", "--version"], ["chainrule", "--version"]])
+def test_version_flag(command):
+    if command[0] == "chainrule":
+        script = Path(sys.executable).parent / "chainrule"
+        if not script.exists():
+            pytest.skip("the chainrule script is not installed beside this Python")
+        argv = [str(script), *command[1:]]
+    else:
+        argv = [sys.executable, *command]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"chainrule {_version.__version__}"
+
+
+# --- the wheel ------------------------------------------------------------------------------------
+
+BUILD_INPUTS = ("pyproject.toml", "setup.py", "README.md", "LICENSE", "autograd", "nn")
+
+
+def _setuptools_recent_enough() -> bool:
+    if importlib.util.find_spec("setuptools") is None:
+        return False
+    from importlib.metadata import version
+
+    return int(version("setuptools").split(".")[0]) >= 77
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """Build the wheel once from a copy of the sources; offline when setuptools allows."""
+    src = tmp_path_factory.mktemp("src")
+    out = tmp_path_factory.mktemp("wheel")
+    for name in BUILD_INPUTS:
+        path = REPO / name
+        if path.is_dir():
+            shutil.copytree(path, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(path, src / name)
+    command = [sys.executable, "-m", "pip", "wheel", str(src), "-w", str(out), "--no-deps", "-q"]
+    if _setuptools_recent_enough():
+        command.append("--no-build-isolation")  # no download: this Python's setuptools builds
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=src)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (built,) = out.glob("chainrule-*.whl")
+    return built
+
+
+def _metadata(wheel: Path) -> email.message.Message:
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        return email.message_from_bytes(archive.read(name))
+
+
+def test_wheel_ships_license_type_markers_and_version(wheel):
+    assert wheel.name == f"chainrule-{_version.__version__}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        dist_info = f"chainrule-{_version.__version__}.dist-info"
+        assert {"autograd/py.typed", "nn/py.typed", "autograd/_version.py"} <= names
+        assert f"{dist_info}/licenses/LICENSE" in names
+        license_text = archive.read(f"{dist_info}/licenses/LICENSE").decode("utf-8")
+        entry_points = archive.read(f"{dist_info}/entry_points.txt").decode("utf-8")
+    assert license_text == (REPO / "LICENSE").read_text(encoding="utf-8")
+    assert license_text.startswith("MIT License")
+    assert "Copyright (c) 2026 the chainrule authors" in license_text
+    assert not any(n.startswith(("tests/", "docs/", "notebooks/")) for n in names)
+    assert "chainrule = nn.__main__:main" in entry_points
+
+    meta = _metadata(wheel)
+    assert meta["Name"] == "chainrule"
+    assert meta["Version"] == _version.__version__
+    assert meta["License-Expression"] == "MIT"
+    assert meta["License-File"] == "LICENSE"
+    assert meta["Description-Content-Type"] == "text/markdown"
+
+
+def link_targets(markdown: str) -> list[str]:
+    """Every link and picture target in Markdown text, outside code (a checker of its own)."""
+    text = re.sub(r"^ {0,3}(```|~~~).*?^ {0,3}\1[^\n]*$", "", markdown, flags=re.S | re.M)
+    text = re.sub(r"`[^`\n]*`", "", text)
+    targets = re.findall(r"\]\(\s*<?([^)\s>]+)", text)
+    targets += re.findall(r"^ {0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)", text, flags=re.M)
+    targets += re.findall(r"""\b(?:src|href)\s*=\s*["']([^"']+)""", text, flags=re.I)
+    return targets
+
+
+def test_long_description_has_no_relative_links(wheel):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    relative_in_readme = [t for t in link_targets(readme) if not re.match(r"[a-z]+:|#", t)]
+    assert relative_in_readme, "the README has no relative link left: this test checks nothing"
+
+    description = _metadata(wheel).get_payload()
+    assert description.startswith("# chainrule")
+    relative = [t for t in link_targets(description) if not re.match(r"[a-zA-Z][\w+.-]*:|#", t)]
+    assert relative == []
+    for target in relative_in_readme:  # no repository URL yet: each becomes a named path
+        assert f"`{target}` in chainrule's source repository" in description
+
+
+def test_console_script_is_declared():
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert config["project"]["scripts"] == {"chainrule": "nn.__main__:main"}
+    assert config["project"]["license-files"] == ["LICENSE"]
+    assert config["tool"]["setuptools"]["package-data"] == {
+        "autograd": ["py.typed"],
+        "nn": ["py.typed"],
+    }
+
+
+# --- the README rewrite (setup.py's long_description) ---------------------------------------------
+
+long_description = SETUP["long_description"]
+
+SAMPLE = """\
+# Title
+
+![graph](docs/graph.svg) and [notebooks](notebooks/) and [site](https://example.org/x)
+and [below](#usage) and `[code](not/a/link)`.
+
+```python
+x = a[0](docs/in_code.svg)
+```
+
+<img src="docs/raw.png"> <a href="https://example.org">abs</a>
+"""
+
+
+def test_rewrite_against_a_github_repository():
+    text = long_description(SAMPLE, "https://github.com/someone/chainrule/")
+    base = "https://github.com/someone/chainrule"
+    assert f"![graph]({base}/raw/HEAD/docs/graph.svg)" in text
+    assert f"[notebooks]({base}/blob/HEAD/notebooks/)" in text
+    assert f'<img src="{base}/raw/HEAD/docs/raw.png">' in text
+    assert "[site](https://example.org/x)" in text and "[below](#usage)" in text
+    assert "`[code](not/a/link)`" in text  # code spans untouched
+    assert "x = a[0](docs/in_code.svg)" in text  # fenced code untouched
+
+
+def test_rewrite_against_another_host_and_with_no_url():
+    text = long_description(SAMPLE, "https://docs.example.org/chainrule")
+    assert "![graph](https://docs.example.org/chainrule/docs/graph.svg)" in text
+
+    plain = long_description(SAMPLE.replace('<img src="docs/raw.png"> ', ""), None)
+    assert "*(picture: graph; `docs/graph.svg` in chainrule's source repository)*" in plain
+    assert "notebooks (`notebooks/` in chainrule's source repository)" in plain
+    assert "[site](https://example.org/x)" in plain
+    assert "x = a[0](docs/in_code.svg)" in plain
+
+
+def test_rewrite_refuses_links_it_cannot_make_work():
+    with pytest.raises(ValueError, match="line 5: the HTML link 'docs/raw.png' is relative"):
+        long_description("a\n\n\n\n<img src='docs/raw.png'>\n", None)
+    with pytest.raises(ValueError, match="reference link 'docs/a.svg'"):
+        long_description("[a]: docs/a.svg\n", None)
+    reference = long_description("[a]: docs/a.svg\n", "https://github.com/o/r")
+    assert reference == "[a]: https://github.com/o/r/raw/HEAD/docs/a.svg\n"
+
+
+def test_repository_url_comes_from_project_urls():
+    repository_url = SETUP["repository_url"]
+    assert repository_url({"project": {}}) is None
+    urls = {"Homepage": "https://h.example", "Source": "https://github.com/o/r"}
+    assert repository_url({"project": {"urls": urls}}) == "https://github.com/o/r"
+    assert repository_url({"project": {"urls": {"homepage": "https://h"}}}) == "https://h"
+
+
+# --- a foreign package named autograd -------------------------------------------------------------
+
+FOREIGN = '''"""A stand-in for the HIPS autograd: the same top-level name, another API."""
+from .differential_operators import grad
+'''
+
+
+def _run(code_or_argv, pythonpath: list[Path], cwd: Path, *, isolated: bool = False):
+    argv = code_or_argv if isinstance(code_or_argv, list) else [sys.executable, "-c", code_or_argv]
+    if isolated:  # no site-packages: only what PYTHONPATH holds
+        argv = [argv[0], "-S", *argv[1:]]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in pythonpath)}
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=cwd, env=env)
+
+
+@pytest.fixture
+def foreign(tmp_path) -> Path:
+    """A directory whose ``autograd`` package is not chainrule's."""
+    root = tmp_path / "site"
+    package = root / "autograd"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(FOREIGN, encoding="utf-8")
+    (package / "differential_operators.py").write_text("def grad(f):\n    return f\n")
+    return root
+
+
+def _assert_names_the_clash(stderr: str) -> None:
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: chainrule's nn needs chainrule's autograd")
+    assert "HIPS 'autograd' package" in last
+    assert "separate virtual environment" in last
+    assert "pip install --force-reinstall chainrule" in last
+    assert "cannot import name" not in stderr
+
+
+def test_import_nn_names_a_foreign_autograd(foreign, tmp_path):
+    proc = _run("import nn", [foreign, REPO], tmp_path)
+    assert proc.returncode == 1
+    _assert_names_the_clash(proc.stderr)
+    assert str(foreign / "autograd" / "__init__.py") in proc.stderr
+
+    fine = _run("import nn, autograd; print(autograd.__file__)", [REPO], tmp_path)
+    assert fine.returncode == 0, fine.stderr
+    assert fine.stdout.strip() == str(REPO / "autograd" / "__init__.py")
+
+
+def test_chainrule_command_names_a_foreign_autograd(foreign, tmp_path):
+    script = Path(sys.executable).parent / "chainrule"
+    argv = [str(script)] if script.exists() else [sys.executable, "-m", "nn"]
+    proc = _run([*argv, "--version"], [foreign, REPO], tmp_path)
+    assert proc.returncode == 1
+    _assert_names_the_clash(proc.stderr)
+
+
+def test_a_deleted_autograd_init_is_named(tmp_path):
+    """Uninstalling HIPS removes autograd/__init__.py: what is left is a namespace package."""
+    root = tmp_path / "site"
+    (root / "autograd").mkdir(parents=True)
+    (root / "autograd" / "value.py").write_text("class Value: pass\n")
+    (root / "nn").symlink_to(REPO / "nn", target_is_directory=True)
+    proc = _run("import nn", [root], tmp_path, isolated=True)
+    assert proc.returncode == 1
+    _assert_names_the_clash(proc.stderr)
+    assert f"a folder with no __init__.py ({root / 'autograd'})" in proc.stderr
+
+
+def test_an_autograd_that_fails_to_import_is_named(tmp_path):
+    """The HIPS package needs numpy; where that import fails, the clash is still named."""
+    root = tmp_path / "site"
+    (root / "autograd").mkdir(parents=True)
+    (root / "autograd" / "__init__.py").write_text("import numpy_that_is_not_installed\n")
+    proc = _run("import nn", [root, REPO], tmp_path)
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: chainrule's nn could not import its engine, autograd")
+    assert "numpy_that_is_not_installed" in last
+    assert "pip install --force-reinstall chainrule" in last
