@@ -102,6 +102,17 @@ class _Recorder:
 _NAMESPACE_BASE = {k: v for k, v in vars(ops).items() if not k.startswith("__")}
 
 
+_CHUNK = 64  # terms per line: a longer + chain nests too deep for Python's compiler
+
+
+def _sum_lines(target: str, op: str, terms: list[str]) -> list[str]:
+    """``target op t1 + t2 + ...`` as lines of at most _CHUNK terms, added left to right."""
+    lines = [f"    {target} {op} {' + '.join(terms[:_CHUNK])}"]
+    for i in range(_CHUNK, len(terms), _CHUNK):
+        lines.append(f"    {target} += {' + '.join(terms[i : i + _CHUNK])}")
+    return lines
+
+
 def _same_float(a: float, b: float) -> bool:
     return a == b or (a != a and b != b)
 
@@ -200,19 +211,23 @@ class Trace:
 
         self.inputs: list[tuple[str, Any]] = []  # ("arg", k) or ("captured", Value)
         input_of: dict[int, int] = {}
-        first_use: dict[int, int] = {}
+        first_use: dict[int, tuple[int, int]] = {}
         for k, node in enumerate(sorted(needed.values(), key=lambda v: order.get(id(v), -1))):
-            for p in node.parents if node._rule is not None else ():
-                first_use.setdefault(id(p), k)
+            for j, p in enumerate(node.parents if node._rule is not None else ()):
+                first_use.setdefault(id(p), (k, j))
         ordered_outside = sorted(
             outside.values(),
-            key=lambda v: (id(v) not in grad_inputs, first_use.get(id(v), 1 << 60)),
+            key=lambda v: (id(v) not in grad_inputs, first_use.get(id(v), (1 << 60, 0))),
         )
         for v in ordered_outside:
             input_of[id(v)] = len(self.inputs)
             k = arg_index.get(id(v))
             self.inputs.append(("arg", k) if k is not None else ("captured", v))
         self.n_grad = len(grad_inputs)
+        # Captured inputs are the same objects at every call: one list, filled in
+        # with the call's Value arguments when there are any.
+        self.template = [v if where == "captured" else None for where, v in self.inputs]
+        self.arg_slots = [(i, k) for i, (where, k) in enumerate(self.inputs) if where == "arg"]
         self.program = sorted(
             (v for vid, v in needed.items() if vid not in number_index), key=lambda v: order[id(v)]
         )
@@ -266,7 +281,11 @@ class Trace:
             else:
                 operands = [ref(p) for p in v.parents]
                 var[vid] = names.make(v.label, f"v{len(var)}")
-                fwd.append(f"    {var[vid]} = {self._forward_expr(v._rule, operands)}")
+                expr = self._forward_expr(v._rule, operands)
+                if isinstance(expr, list):  # terms of a sum, added left to right
+                    fwd.extend(_sum_lines(var[vid], "=", expr))
+                else:
+                    fwd.append(f"    {var[vid]} = {expr}")
             tape.append(var[vid])
         while di < len(decisions):
             fwd.append(self._guard(decisions[di], ref))
@@ -282,49 +301,47 @@ class Trace:
         bwd = ["def backward(g, ins, tape):"]
         if tape:
             bwd.append(f"    {', '.join(tape)}{',' if len(tape) == 1 else ''} = tape")
-        adj: dict[int, str] = {}
-        assigned: set[str] = set()
+        # Each node's gradient is written once, as the sum of what its consumers
+        # send it: consumers come later in the program, so in reverse order all
+        # of them are done by the time the node itself is reached.
+        sent: dict[int, list[str]] = {}
         grad_reach = self._reaches_inputs()
-
-        def add(target: Value, expr: str) -> None:
-            tid = id(target)
-            if tid not in grad_reach:
-                return
-            name = adj.setdefault(tid, f"d_{var[tid]}")
-            op = "+=" if name in assigned else "="
-            assigned.add(name)
-            bwd.append(f"    {name} {op} {expr}")
-
-        if id(self.result) in grad_reach:
-            adj[id(self.result)] = "g"
-            assigned.add("g")
+        result_id = id(self.result)
         for v in reversed(self.program):
             vid = id(v)
-            if v._rule is None or vid not in adj:
+            if v._rule is None or vid not in grad_reach:
                 continue
-            g = adj[vid]
+            if vid == result_id:
+                g = "g"
+            else:
+                terms = sent.pop(vid, None)
+                if not terms:
+                    continue
+                g = f"d_{var[vid]}"
+                bwd.extend(_sum_lines(g, "=", terms))
             operands = [ref(p) for p in v.parents]
             rule = v._rule
             parents = v.parents
             if rule.arity:
                 exprs = rule.code.grad_expressions(operands, g, var[vid])
-                if isinstance(exprs, str):
-                    wanted = [id(p) in grad_reach for p in parents]
-                    if not any(wanted):
-                        continue
+                if isinstance(exprs, str):  # one call gives every operand's share
                     tmp = [f"t{k}_{var[vid]}" for k in range(len(parents))]
                     lhs = tmp[0] if rule.arity == 1 else ", ".join(tmp)
                     bwd.append(f"    {lhs} = {exprs}")
                     exprs = tmp
             else:
                 setup, exprs = rule.code.grads(operands, g, var[vid])
-                if any(id(p) in grad_reach for p in parents):
-                    bwd.extend(f"    {line}" for line in setup)
+                bwd.extend(f"    {line}" for line in setup)
             for p, e in zip(parents, exprs, strict=True):
-                add(p, e)
+                if id(p) in grad_reach:
+                    sent.setdefault(id(p), []).append(e)
         for vid, k in self.input_of.items():
-            if k < self.n_grad and vid in adj:
-                bwd.append(f"    ins[{k}].grad += {adj[vid]}")
+            if k >= self.n_grad:
+                continue
+            if vid == result_id:
+                sent.setdefault(vid, []).append("g")
+            if sent.get(vid):
+                bwd.extend(_sum_lines(f"ins[{k}].grad", "+=", sent[vid]))
         if len(bwd) == 1 or (len(bwd) == 2 and tape):
             bwd.append("    pass")
 
@@ -535,7 +552,12 @@ class Compiled:
         return out
 
     def _replay(self, trace: Trace, nums: list[float], vals: list[Value]) -> Value | None:
-        ins = [vals[k] if where == "arg" else k for where, k in trace.inputs]
+        if trace.arg_slots:
+            ins = trace.template.copy()
+            for i, k in trace.arg_slots:
+                ins[i] = vals[k]
+        else:
+            ins = trace.template  # never changed after the trace: safe to share
         try:
             got = trace.forward(ins, nums)
         except (ArithmeticError, ValueError, TypeError):
@@ -546,13 +568,13 @@ class Compiled:
         if self.aux:
             data, tape, extra = got
             value = Value(data) if not is_grad_enabled() else _node(
-                data, self._op_for(trace), ins[: trace.n_grad], tape
+                data, self._op_for(trace), _grad_part(ins, trace.n_grad), tape
             )
             return value, _refill(trace.aux_shape, iter(extra))
         data, tape = got
         if not is_grad_enabled():
             return Value(data)
-        return _node(data, self._op_for(trace), ins[: trace.n_grad], tape)
+        return _node(data, self._op_for(trace), _grad_part(ins, trace.n_grad), tape)
 
     def _op_for(self, trace: Trace) -> ops.Op:
         op = self._ops.get(id(trace))
@@ -617,6 +639,11 @@ class Compiled:
         if not self.aux:
             return result
         return result, _refill(shape, iter([v.data for v in aux_values]))
+
+
+def _grad_part(ins: list[Value], n: int) -> list[Value]:
+    """The differentiable inputs (the first n): the node's operands."""
+    return ins if n == len(ins) else ins[:n]
 
 
 def _split_aux(name: str, out: Any) -> tuple[Any, Any]:

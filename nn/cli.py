@@ -257,6 +257,9 @@ def build_parser() -> _Parser:
                        "U(-eps, eps) to every weight (0: off)")
     train.add_argument("--seed", type=_int_at_least(0), default=0,
                        help="seeds the data, the initial weights, the split and the batches")
+    train.add_argument("--no-compile", action="store_true",
+                       help="train eagerly: rebuild the graph every step instead of replaying "
+                       "the step autograd.compile generated (same numbers, slower)")
     output = t.add_argument_group("output")
     output.add_argument("--out", default="out", help="directory for the files written")
     output.add_argument("--graph-nodes", type=_graph_nodes, default=GRAPH_NODES,
@@ -355,6 +358,7 @@ def _describe_training(args: argparse.Namespace, loss_name: str, lr: float,
         parts.append(f"perturb {args.perturb:g}")
     parts.append("full batch" if args.batch_size is None else f"batch size {args.batch_size}")
     parts.append(f"up to {args.epochs} epochs" + (f", patience {patience}" if patience else ""))
+    parts.append("eager" if args.no_compile else "compiled")
     return "; ".join(parts)
 
 
@@ -609,6 +613,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         epochs=args.epochs, batch_size=args.batch_size, val_data=val_data,
         early_stopping=patience, regularizers=regs, perturb=args.perturb or None,
         seed=args.seed, progress=not args.no_progress, callbacks=None if bar else log,
+        compile=not args.no_compile,
     )
     if not bar and history.epoch and history.epoch[-1] not in printed:
         print(_epoch_line(history, args.epochs))

@@ -94,7 +94,7 @@ def weight_elimination(
     for w in ws:
         s = w / w0 if w0 != 1.0 else w
         s2 = s * s  # a product, not ** 2: a huge w / w0 gives inf here instead of raising
-        if s2.data <= 1.0:
+        if s2 <= 1.0:  # a Value comparison: autograd.compile guards it
             terms.append(s2 / (1.0 + s2))
         else:  # the same function, written so that a huge (even infinite) s2 gives 1
             terms.append(1.0 - 1.0 / (1.0 + s2))

@@ -34,6 +34,7 @@ from typing import Any
 
 from autograd import Value, no_grad
 
+from .compiled_step import CompiledStep, compile_safe
 from .data import batches, check_xy, make_rng, num_batches, train_val_split
 from .module import Module
 from .optim import SGD, Adam, AdamW
@@ -58,8 +59,11 @@ class History:
     """What happened during ``fit``: one entry per completed epoch in each series.
 
     Series (lists, index e - 1 for epoch e): ``epoch`` (1, 2, ...), ``loss`` (the
-    training objective, data loss plus regularisers, averaged over the epoch's
-    examples as the weights moved), ``val_loss`` (data loss on the validation
+    batch-mean training objective: each batch's data loss plus regularisers,
+    taken before that batch's update and averaged over the epoch's batches,
+    weighted by batch size; so with ``batch_size=1`` it is the mean over the
+    examples as the weights moved, not the loss of the weights the epoch ends
+    with, which ``evaluate`` gives), ``val_loss`` (data loss on the validation
     set after the epoch), ``accuracy`` and ``val_accuracy`` (fractions in [0, 1];
     None for regression or without validation), ``grad_norm`` (the L2 norm of
     all parameter gradients, averaged over the epoch's updates), ``lr`` (the
@@ -118,23 +122,114 @@ class History:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> History:
-        """Rebuild a History from ``to_dict()``'s output (e.g. read from history.json)."""
+        """Rebuild a History from ``to_dict()``'s output (e.g. read from history.json).
+
+        Every field is checked, as ``nn.load`` checks a model file, so a damaged
+        history fails here with a ValueError naming the key and the value, not
+        later in ``best()`` or ``nn.predict``: series entries must be finite
+        numbers (None only where fit writes it), ``best_epoch`` one of the
+        recorded epochs, ``task`` a dict ``nn.get_task`` reads, and so on.
+        """
         if not isinstance(data, dict) or data.get("format") != "chainrule.history":
             raise ValueError("History.from_dict: not a chainrule history (missing 'format')")
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - names - {"format", "version"})
         if unknown:
             raise ValueError(f"History.from_dict: unknown keys {unknown}")
-        for name in (*_SERIES, "perturbed_epochs"):
-            if name in data and not isinstance(data[name], list):
-                raise ValueError(
-                    f"History.from_dict: {name!r} must be a list, got {data[name]!r}"
-                )
+        _check_history(data)
         history = cls(**{k: v for k, v in data.items() if k in names})
         lengths = {name: len(getattr(history, name)) for name in _SERIES}
         if len(set(lengths.values())) > 1:
             raise ValueError(f"History.from_dict: series of different lengths {lengths}")
+        best = history.best_epoch
+        if best is not None and not best <= lengths["epoch"]:
+            raise ValueError(
+                f"History.from_dict: 'best_epoch' = {best!r} is not one of the "
+                f"{lengths['epoch']} recorded epochs"
+            )
         return history
+
+
+def _is_count(x: Any, low: int) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool) and x >= low
+
+
+def _is_finite(x: Any, low: float = -math.inf, high: float = math.inf) -> bool:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        return False
+    try:
+        return math.isfinite(x) and low <= x <= high
+    except OverflowError:  # an int beyond the float range
+        return False
+
+
+# name -> (test of one value, what it must be, whether None is allowed): what fit writes.
+_HISTORY_RULES: dict[str, tuple[Callable[[Any], bool], str, bool]] = {
+    "epoch": (lambda v: _is_count(v, 1), "an int >= 1", False),
+    "loss": (_is_finite, "a finite number", False),
+    "val_loss": (_is_finite, "a finite number or None", True),
+    "accuracy": (lambda v: _is_finite(v, 0.0, 1.0), "a number in [0, 1] or None", True),
+    "val_accuracy": (lambda v: _is_finite(v, 0.0, 1.0), "a number in [0, 1] or None", True),
+    "grad_norm": (lambda v: _is_finite(v, 0.0), "a finite number >= 0", False),
+    "lr": (lambda v: _is_finite(v, 0.0), "a finite number >= 0 or None", True),
+    "time": (lambda v: _is_finite(v, 0.0), "a finite number >= 0", False),
+    "perturbed_epochs": (lambda v: _is_count(v, 1), "an int >= 1", False),
+}
+
+
+def _check_history(data: dict[str, Any]) -> None:
+    """ValueError naming the first key of a History dict whose value fit cannot have written."""
+
+    def bad(key: str, value: Any, need: str, where: str = "") -> ValueError:
+        return ValueError(
+            f"History.from_dict: {key!r}{where} must be {need}, got {value!r:.80}"
+        )
+
+    version = data.get("version", 1)
+    if not _is_count(version, 1):
+        raise bad("version", version, "an int >= 1")
+    if version > 1:
+        raise ValueError(
+            f"History.from_dict: 'version' {version} was written by a newer chainrule; "
+            "this one reads version 1"
+        )
+    for name, (ok, need, none_ok) in _HISTORY_RULES.items():
+        if name not in data:
+            continue
+        series = data[name]
+        if not isinstance(series, list):
+            raise bad(name, series, "a list")
+        for i, v in enumerate(series):
+            if not (ok(v) or (none_ok and v is None)):
+                raise bad(name, v, need, f"[{i}]")
+    checks = {
+        "best_epoch": (lambda v: v is None or _is_count(v, 1), "an epoch number or None"),
+        "stopped_early": (lambda v: isinstance(v, bool), "true or false"),
+        "interrupted": (lambda v: isinstance(v, bool), "true or false"),
+        "updates": (lambda v: _is_count(v, 0), "an int >= 0"),
+        "perturbations": (lambda v: _is_count(v, 0), "an int >= 0"),
+        "config": (lambda v: isinstance(v, dict), "a dict"),
+        "task": (lambda v: v is None or isinstance(v, dict), "a dict (a Task's to_dict()) or None"),
+    }
+    for key, (ok, need) in checks.items():
+        if key in data and not ok(data[key]):
+            raise bad(key, data[key], need)
+    task = data.get("task")
+    if task is not None:
+        _check_task(task)
+
+
+def _check_task(task: dict[str, Any]) -> None:
+    """The task a History holds must be one ``nn.get_task`` (and ``nn.predict``) reads."""
+    if task.get("target") == "custom":  # a callable loss: only its name is kept
+        name, k = task.get("loss"), task.get("num_classes", 0)
+        if not isinstance(name, str) or k is not None:
+            raise ValueError(f"History.from_dict: 'task' is not a Task's to_dict(): {task!r:.80}")
+        return
+    try:
+        Task.from_dict(task)
+    except ValueError as err:
+        raise ValueError(f"History.from_dict: 'task' = {task!r:.80} is not a Task: {err}") from None
 
 
 # --- building the pieces ------------------------------------------------------------------
@@ -323,10 +418,51 @@ def _outputs(model: Module, X: Sequence) -> list:
         return [model(x) for x in X]
 
 
-def _score(task: Task, outputs: list, labels: Sequence) -> tuple[float, float | None]:
-    """(loss, accuracy) of outputs computed under no_grad."""
+def _diverged(what: str, value: Any, epoch: int) -> FloatingPointError:
+    """The one error fit raises when training diverges, whatever the configuration."""
+    return FloatingPointError(
+        f"fit: {what} became {value!r} at epoch {epoch}; try a smaller learning rate"
+    )
+
+
+def _check_outputs(outputs: list, where: str, epoch: int) -> None:
+    """FloatingPointError if a model output is NaN: no loss or class can be read from
+    it (a loss would return NaN, or refuse the value, before fit could tell why)."""
+    for out in outputs:
+        for v in out if isinstance(out, list) else (out,):
+            if v.data != v.data:
+                raise _diverged(f"a model output on the {where} data", v.data, epoch)
+
+
+def _check_weights(model: Module, params: list[Value], epoch: int) -> None:
+    """FloatingPointError naming the first parameter that is inf or NaN."""
+    if all(math.isfinite(p.data) for p in params):
+        return
+    for name, p in model.named_parameters():
+        if not math.isfinite(p.data):
+            raise _diverged(f"parameter {name!r}", p.data, epoch)
+
+
+def _grad_norm(params: list[Value]) -> float:
+    """The L2 norm of the gradients; scaled (hypot) only when the plain sum overflows."""
+    norm = math.sqrt(sum(p.grad * p.grad for p in params))
+    if norm == math.inf:
+        norm = math.hypot(*(p.grad for p in params))
+    return norm
+
+
+def _score(
+    task: Task, outputs: list, labels: Sequence, epoch: int | None = None
+) -> tuple[float, float | None]:
+    """(loss, accuracy) of outputs computed under no_grad.
+
+    Within ``fit`` (``epoch`` given) a non-finite loss is divergence, raised as
+    FloatingPointError before any class is predicted from the outputs.
+    """
     with no_grad():
         loss = task(outputs, labels).data
+    if epoch is not None and not math.isfinite(loss):
+        raise _diverged("the validation loss", loss, epoch)
     if not task.classification:
         return loss, None
     hits = sum(1 for o, t in zip(outputs, labels, strict=True) if task.predict_one(o) == t)
@@ -360,6 +496,7 @@ def fit(
     seed: Any = 0,
     progress: bool = True,
     callbacks: Any = None,
+    compile: bool | None = None,  # noqa: A002 - the API's name
 ) -> History:
     """Train ``model`` on ``(X, y)`` and return the History of the run.
 
@@ -389,6 +526,11 @@ def fit(
                     tqdm is installed).
     callbacks       a callable ``cb(history, model)`` (or a list), called after
                     every epoch.
+    compile         None (default): train through ``autograd.compile`` when the
+                    model is built from nn's own modules and the loss is a
+                    built-in one, else eagerly; True: insist (ValueError saying
+                    why not); False: eagerly. Both give the same History, up to
+                    rounding in the last digits.
     """
     if not isinstance(model, Module):
         raise TypeError(f"fit: model must be an nn.Module, got {type(model).__name__}")
@@ -433,6 +575,7 @@ def fit(
     sched = make_schedule(schedule, opt, epochs)
     regs = _regularizers(regularizers)
     cbs = _callables("callbacks", callbacks, "cb(history, model)")
+    step = _compiled_step(compile, model, task, regs)
     has_val = X_val is not None
     track = has_val or patience is not None or restore_best is True
     restore = track if restore_best is None else bool(restore_best)
@@ -464,23 +607,34 @@ def fit(
             total = grad_norms = 0.0
             seen = hits = steps = 0
             for xb, yb in batches(X_train, y_train, batch_size, shuffle=shuffle, seed=rng):
-                outputs = [model(x) for x in xb]
-                batch_loss = task(outputs, yb)
-                for reg in regs:
-                    batch_loss = batch_loss + reg(model)
+                if step is not None:
+                    try:
+                        batch_loss, outputs = step(xb, yb)
+                    except (ArithmeticError, ValueError):
+                        # as eagerly: a NaN output is divergence, not a bad loss input
+                        _check_outputs(_outputs(model, xb), "training", epoch)
+                        raise
+                    _check_outputs(outputs, "training", epoch)
+                else:
+                    outputs = [model(x) for x in xb]
+                    _check_outputs(outputs, "training", epoch)
+                    batch_loss = task(outputs, yb)
+                    for reg in regs:
+                        batch_loss = batch_loss + reg(model)
                 value = batch_loss.data
                 if not math.isfinite(value):
-                    raise FloatingPointError(
-                        f"fit: the loss became {value} at epoch {epoch}; "
-                        "try a smaller learning rate"
-                    )
+                    raise _diverged("the loss", value, epoch)
                 for p in params:
                     p.grad = 0.0
                 for p in extra:
                     p.grad = 0.0
                 batch_loss.backward()
-                grad_norms += math.sqrt(sum(p.grad * p.grad for p in params))
+                norm = _grad_norm(params)
+                if not math.isfinite(norm):
+                    raise _diverged("the gradient norm", norm, epoch)
+                grad_norms += norm
                 opt.step()
+                _check_weights(model, params, epoch)
                 steps += 1
                 history.updates += 1
                 total += value * len(xb)
@@ -489,15 +643,23 @@ def fit(
                     predict = task.predict_one
                     hits += sum(1 for o, t in zip(outputs, yb, strict=True) if predict(o) == t)
             train_loss = total / seen
+            mean_norm = grad_norms / steps
+            # Finite per batch, these sums can still overflow: the History stays strict JSON.
+            if not math.isfinite(train_loss):
+                raise _diverged("the epoch's mean loss", train_loss, epoch)
+            if not math.isfinite(mean_norm):
+                raise _diverged("the epoch's mean gradient norm", mean_norm, epoch)
             val_loss = val_acc = None
             if has_val:
                 model.eval()
-                val_loss, val_acc = _score(task, _outputs(model, X_val), y_val)
+                val_outputs = _outputs(model, X_val) if step is None else step.outputs(X_val)
+                _check_outputs(val_outputs, "validation", epoch)
+                val_loss, val_acc = _score(task, val_outputs, y_val, epoch)
 
             _record(
                 history, epoch, train_loss, val_loss,
                 hits / seen if task.classification else None, val_acc,
-                grad_norms / steps, epoch_lr, time.perf_counter() - start,
+                mean_norm, epoch_lr, time.perf_counter() - start,
             )
 
             monitored = val_loss if has_val else train_loss
@@ -514,6 +676,7 @@ def fit(
             if eps and epoch > 1 and train_loss >= history.loss[-2]:
                 for p in params:
                     p.data += noise_rng.uniform(-eps, eps)
+                _check_weights(model, params, epoch)
                 history.perturbations += 1
                 history.perturbed_epochs.append(epoch)
             if sched is not None:
@@ -537,6 +700,26 @@ def fit(
     if restore and best_state is not None:
         model.load_state_dict(best_state)
     return history
+
+
+def _compiled_step(
+    flag: Any, model: Module, task: Any, regs: list
+) -> CompiledStep | None:
+    """The compiled training step, or None to train eagerly.
+
+    ``compile=None`` compiles when the model is built from nn's own modules and
+    the loss is a built-in one; ``True`` insists (ValueError saying why not).
+    """
+    if flag is not None and not isinstance(flag, bool):
+        raise TypeError(f"fit: compile must be True, False or None, got {flag!r}")
+    if flag is False:
+        return None
+    why_not = compile_safe(model, task)
+    if why_not is not None:
+        if flag:
+            raise ValueError(f"fit: compile=True cannot compile this run: {why_not}")
+        return None
+    return CompiledStep(model, task, regs)
 
 
 def _record(history: History, *values: Any) -> None:
