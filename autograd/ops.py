@@ -476,7 +476,9 @@ def _logsumexp_vjp(g, operands, out):
 class NaryCode:
     """How ``autograd.compile`` writes an n-ary op as code, beside its rule.
 
-    ``forward(names)`` is an expression for the output; ``grads(names, g, out)``
+    ``forward(names)`` is an expression for the output, or a list of terms
+    that add up to it left to right (so long sums can be split over lines in
+    the same order); ``grads(names, g, out)``
     gives setup lines and one gradient expression per operand, each the code
     form of what the rule above adds to that operand.
     """
@@ -488,11 +490,11 @@ class NaryCode:
         self.grads = grads
 
 
-def _dot_code_forward(xs: list[str]) -> str:
+def _dot_code_forward(xs: list[str]) -> list[str]:
+    """The terms of _dot_forward, in its order: 0 + w_1 x_1 + ... + w_n x_n, then + b."""
     n = len(xs) // 2
-    terms = " + ".join(f"{w} * {x}" for w, x in zip(xs[:n], xs[n : 2 * n], strict=True))
-    terms = terms or "0.0"
-    return f"{terms} + {xs[-1]}" if len(xs) % 2 else terms
+    terms = ["0.0"] + [f"{w} * {x}" for w, x in zip(xs[:n], xs[n : 2 * n], strict=True)]
+    return terms + [xs[-1]] if len(xs) % 2 else terms
 
 
 def _dot_code_grads(xs: list[str], g: str, out: str) -> tuple[list[str], list[str]]:
@@ -509,7 +511,7 @@ def _max_code_grads(xs: list[str], g: str, out: str) -> tuple[list[str], list[st
 
 
 SUM = Op("sum", NARY, lambda xs: float(sum(xs)), _sum_vjp, NaryCode(
-    lambda xs: "0.0 + " + " + ".join(xs), lambda xs, g, out: ([], [g] * len(xs))
+    lambda xs: ["0.0", *xs], lambda xs, g, out: ([], [g] * len(xs))
 ))
 DOT = Op("dot", NARY, _dot_forward, _dot_vjp, NaryCode(_dot_code_forward, _dot_code_grads))
 MAX = Op("max", NARY, _max_forward, _max_vjp, NaryCode(
