@@ -13,6 +13,7 @@ resolve to a fresh module per unit: PReLU learns its slope, RReLU samples one.
 from __future__ import annotations
 
 import functools
+import math
 import random
 from collections.abc import Callable
 from typing import Any
@@ -151,7 +152,10 @@ class RReLU(Module):
 
     @property
     def mean_slope(self) -> float:
-        return (self.lower + self.upper) / 2.0
+        """(lower + upper) / 2, computed so that bounds near the float maximum, whose
+        sum overflows, still give their finite mean."""
+        mean = (self.lower + self.upper) / 2.0
+        return mean if mean != math.inf else self.lower / 2.0 + self.upper / 2.0
 
     def _one(self, x: Value | float) -> Value:
         x = _value(x)

@@ -8,9 +8,18 @@ sum, which is the lecture's form, e.g. its multi-output cross-entropy
     E(w) = -(1/m) sum_i sum_k [y_k log s_k + (1 - y_k) log(1 - s_k)]
          = binary_cross_entropy(outputs, targets, reduction="sum") / m.
 
-The stable losses never overflow: cross-entropy shifts logits by their
-maximum before exponentiating (log-sum-exp), and the logistic loss uses the
-engine's softplus, which evaluates max(z, 0) + log1p(exp(-|z|)).
+The stable losses never overflow: cross-entropy first subtracts the largest
+logit, d_i = z_i - max z (so every d_i <= 0, and the largest is exactly 0),
+then takes the log-sum-exp of the d_i; the logistic loss uses the engine's
+softplus, which evaluates max(z, 0) + log1p(exp(-|z|)). Subtracting before
+adding matters at large logits: log(e^1e300 + e^1e300) - 1e300 is 0.0 in
+floats, while logsumexp(0, 0) - 0 is the right log 2.
+
+No forward path here reads a Value's ``.data`` to decide or shift a number:
+the shift is an engine node (``autograd.maximum``), the sum of exponentials
+another (``autograd.logsumexp``), and a branch on a Value is a comparison of
+Values. So a graph replayed by ``autograd.compile`` stays exact; only error
+messages read ``.data``.
 """
 
 from __future__ import annotations
@@ -32,8 +41,14 @@ def _value(x: Any) -> Value:
     return x if isinstance(x, Value) else Value(x)
 
 
-def _data(x: Any) -> float:
-    return x.data if isinstance(x, Value) else float(x)
+def _shown(x: Any) -> Any:
+    """The number to print in an error message (never used to compute)."""
+    return x.data if isinstance(x, Value) else x
+
+
+def _equals(x: Any, c: float) -> bool:
+    """x == c for a number or a Value (on Values == is identity, so compare twice)."""
+    return c <= x <= c
 
 
 def _is_seq(x: Any) -> bool:
@@ -124,14 +139,13 @@ def sse_loss(preds: Any, targets: Any) -> Value:
 
 def _log_clamped(q: Value) -> Value | float:
     """log(q) clamped below at -100, as PyTorch does; the clamped part has gradient 0."""
-    return q.log() if q.data > _TINY else -100.0
+    return q.log() if q > _TINY else -100.0
 
 
-def _unit_interval(x: Any, who: str, name: str, where: int) -> float:
-    d = _data(x)
-    if not 0.0 <= d <= 1.0:
-        raise ValueError(f"{who}: {name}[{where}] = {d!r} is outside [0, 1]")
-    return d
+def _unit_interval(x: Any, who: str, name: str, where: int) -> None:
+    """ValueError unless 0 <= x <= 1 (NaN fails); a Value is compared, not read."""
+    if not 0.0 <= x <= 1.0:
+        raise ValueError(f"{who}: {name}[{where}] = {_shown(x)!r} is outside [0, 1]")
 
 
 def binary_cross_entropy(probs: Any, targets: Any, reduction: str = "mean") -> Value:
@@ -146,11 +160,13 @@ def binary_cross_entropy(probs: Any, targets: Any, reduction: str = "mean") -> V
     terms: list = []
     for i, (p, t) in enumerate(zip(ps, ts, strict=True)):
         _unit_interval(p, who, "probs", i)
-        td = _unit_interval(t, who, "targets", i)
+        _unit_interval(t, who, "targets", i)
         p = _value(p)
         if isinstance(t, Value):
             terms.append(t * _log_clamped(p) + (1.0 - t) * _log_clamped(1.0 - p))
-        elif td == 1.0:
+            continue
+        td = float(t)  # a plain number: a constant of the graph, not a Value read
+        if td == 1.0:
             terms.append(_log_clamped(p))
         elif td == 0.0:
             terms.append(_log_clamped(1.0 - p))
@@ -173,13 +189,15 @@ def binary_cross_entropy_with_logits(
     zs, ys = _paired(logits, targets, who, "logits", "targets")
     terms: list = []
     for i, (z, y) in enumerate(zip(zs, ys, strict=True)):
-        yd = _unit_interval(y, who, "targets", i)
+        _unit_interval(y, who, "targets", i)
         z = _value(z)
         # One term per element, never a difference of two sums: softplus(z) - z y
         # is at most |z|, while sum(softplus) - sum(z y) overflows to inf - inf.
         if isinstance(y, Value):
             terms.append(z.softplus() - z * y)
-        elif yd == 1.0:
+            continue
+        yd = float(y)
+        if yd == 1.0:
             terms.append((-z).softplus())  # softplus(z) - z
         elif yd == 0.0:
             terms.append(z.softplus())
@@ -195,12 +213,11 @@ def hinge_loss(scores: Any, targets: Any, reduction: str = "mean") -> Value:
     ss, ys = _paired(scores, targets, who, "scores", "targets")
     terms = []
     for i, (s, y) in enumerate(zip(ss, ys, strict=True)):
-        yd = _data(y)
-        if yd != 1.0 and yd != -1.0:
-            raise ValueError(f"{who}: targets[{i}] = {yd!r} must be -1 or +1")
+        if not (_equals(y, 1.0) or _equals(y, -1.0)):
+            raise ValueError(f"{who}: targets[{i}] = {_shown(y)!r} must be -1 or +1")
         if isinstance(y, Value):
             terms.append((1.0 - y * s).relu())
-        elif yd > 0:
+        elif y > 0:
             terms.append((1.0 - _value(s)).relu())
         else:
             terms.append((1.0 + _value(s)).relu())
@@ -217,38 +234,36 @@ def _logit_values(logits: Any, who: str, name: str = "logits") -> list[Value]:
     return [_value(z) for z in logits]
 
 
-def _shift(zs: list[Value]) -> float:
-    """The constant subtracted before exponentiating: the largest finite logit.
+def _shifted(zs: list[Value]) -> list[Value]:
+    """d_i = z_i - max z: each d_i <= 0 and the largest is exactly 0, so no exp
+    overflows and log sum e^d lies in [0, log K], where no bit is lost.
 
-    Then no exp overflows, whatever the other logits are (a NaN logit among
-    large ones must not turn into an OverflowError). With no finite logit the
-    max of them all lets inf and NaN flow through to the result as IEEE says.
+    The max is an engine node, not a number read from ``.data``. Every function
+    below is unchanged when one constant is added to all logits, so the gradient
+    reaching the max is zero up to rounding. A NaN logit makes every d_i NaN, and
+    a +inf logit gives inf - inf = NaN: the results are NaN, as in PyTorch.
     """
-    datas = [z.data for z in zs]
-    finite = [d for d in datas if math.isfinite(d)]
-    return max(finite) if finite else max(datas)
-
-
-def _logsumexp(zs: list[Value]) -> Value:
-    """log sum exp z_i, shifted by the (constant) max so no exp overflows."""
-    m = _shift(zs)  # non-finite only when no logit is finite: then the result is nan
-    return autograd.sum([(z - m).exp() for z in zs]).log() + m
+    m = autograd.maximum(zs)
+    return [z - m for z in zs]
 
 
 def softmax(logits: Sequence[Any]) -> list[Value]:
-    """exp(z_i) / sum_j exp(z_j), computed after subtracting max z (stable)."""
+    """exp(d_i) / sum_j exp(d_j) with d = z - max z: stable probabilities."""
     zs = _logit_values(logits, "softmax")
-    m = _shift(zs)
-    es = [(z - m).exp() for z in zs]
+    es = [d.exp() for d in _shifted(zs)]
     total = autograd.sum(es)
     return [e / total for e in es]
 
 
 def log_softmax(logits: Sequence[Any]) -> list[Value]:
-    """z_i - log sum_j exp(z_j): stable log-probabilities."""
-    zs = _logit_values(logits, "log_softmax")
-    lse = _logsumexp(zs)
-    return [z - lse for z in zs]
+    """d_i - logsumexp(d) with d = z - max z: stable log-probabilities.
+
+    Subtracting the max first keeps the small term: log_softmax([-1e300, -1e300])
+    is [-log 2, -log 2], where z_i - logsumexp(z) would round to [0, 0].
+    """
+    ds = _shifted(_logit_values(logits, "log_softmax"))
+    lse = autograd.logsumexp(ds)
+    return [d - lse for d in ds]
 
 
 def _class_index(t: Any, k: int, who: str, where: str = "") -> int:
@@ -285,11 +300,15 @@ def _per_example(
 
 
 def _ce_one(zs: list[Value], t: int) -> Value:
-    return _logsumexp(zs) - zs[t]
+    ds = _shifted(zs)
+    return autograd.logsumexp(ds) - ds[t]
 
 
 def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Value:
-    """-log softmax(logits)[target] via log-sum-exp; stable for any finite logits.
+    """-log softmax(logits)[target] = logsumexp(d) - d_target with d = z - max z.
+
+    Stable for any finite logits, and exact at ties of huge logits:
+    ``cross_entropy([1e300, 1e300], 0)`` is log 2.
 
     One example: a list of K logits and an int. A batch: a list of logit lists
     and a list of ints, reduced by mean (or sum).

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
 import numbers
 from collections.abc import Iterator
 from typing import Any
@@ -151,7 +152,8 @@ class Module:
         """Copy values into the parameters; all-or-nothing.
 
         Raises ValueError naming the missing, unexpected or malformed keys before
-        any parameter is changed.
+        any parameter is changed. Values must be finite real numbers (or Values
+        holding one), as in a file ``nn.load`` reads: a NaN or inf weight is refused.
         """
         if not isinstance(state, dict):
             raise ValueError(f"load_state_dict: expected a dict, got {type(state).__name__}")
@@ -177,12 +179,17 @@ class Module:
                     f"load_state_dict: value for {name!r} must be a real number, got {v!r}"
                 )
             try:
-                values.append(float(v))
+                x = float(v)
             except OverflowError:  # an int beyond the float range
                 raise ValueError(
                     f"load_state_dict: value for {name!r} is too large for a float: "
                     f"{_short(v, 60)}"
                 ) from None
+            if not math.isfinite(x):
+                raise ValueError(
+                    f"load_state_dict: value for {name!r} is {x!r}, not a finite number"
+                )
+            values.append(x)
         for (_, p), v in zip(named, values, strict=True):
             p.data = v
 

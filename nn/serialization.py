@@ -13,12 +13,14 @@ a file can only name Module classes already registered (see module.py).
 Saving writes a temporary file in the same directory, fsyncs it and renames
 it over the target, so a failure part-way never damages the previous file.
 
-Loading treats the file as untrusted input: it reads at most ``max_bytes``
-(16 MiB by default), accepts only finite numbers, and builds the architecture
-under a parameter budget of the number of weights the file holds (plus a small
-margin), so no file can make ``load`` allocate much more than it describes. Every
-fault is a ValueError naming the file; only a path that cannot be opened at all
-(missing, not readable) gives ``open()``'s own OSError.
+Loading treats the file as untrusted input: it reads only a regular file (a
+named pipe would block the reader forever), at most ``max_bytes`` of it (16
+MiB by default), accepts only finite numbers and no repeated key, and builds
+the architecture under a parameter budget of the number of weights the file
+holds (plus a small margin), so no file can make ``load`` allocate much more
+than it describes. Every fault is a ValueError naming the file; only a path
+that cannot be opened at all (missing, not readable) gives ``open()``'s own
+OSError.
 """
 
 from __future__ import annotations
@@ -125,36 +127,72 @@ def _size_limit(max_bytes: Any) -> int:
     return int(max_bytes)
 
 
+_KINDS = (  # what a path that is not a regular file is, for the error message
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _check_regular(path: str, mode: int) -> None:
+    """ValueError unless ``mode`` is a regular file's: reading a named pipe waits for a
+    writer forever, and a device may never end, so neither is read at all."""
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise ValueError(f"{path}: is a directory, not a model file")
+    kind = next((name for test, name in _KINDS if test(mode)), "an unknown kind of file")
+    raise ValueError(f"{path}: not a regular file ({kind}), so not a model file")
+
+
 def _read_limited(path: str, limit: int) -> bytes:
-    """The file's bytes, refusing directories and anything longer than ``limit``."""
+    """The file's bytes, refusing anything but a regular file of at most ``limit`` bytes.
+
+    The path is checked before it is opened, and the open file is checked again
+    (it may have been swapped in between); the open itself never blocks, since
+    it asks for O_NONBLOCK, which a regular file ignores.
+    """
     shown = f"{limit / 2**20:g} MB" if limit >= 2**20 else f"{limit:,} bytes"
     too_large = (
         f"{path}: the file is too large to be a model file (the limit is {shown}); "
         "pass max_bytes= to nn.load to allow more"
     )
-    if os.path.isdir(path):
-        raise ValueError(f"{path}: is a directory, not a model file")
-    try:
-        with open(path, "rb") as f:
-            if os.fstat(f.fileno()).st_size > limit:
-                raise ValueError(too_large)
-            raw = f.read(limit + 1)  # bounded: a pipe or device may not report its size
-    except IsADirectoryError:
-        raise ValueError(f"{path}: is a directory, not a model file") from None
+    _check_regular(path, os.stat(path).st_mode)  # FileNotFoundError as open() gives it
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        _check_regular(path, info.st_mode)
+        if info.st_size > limit:
+            raise ValueError(too_large)
+        raw = f.read(limit + 1)  # bounded all the same: the file may grow meanwhile
     if len(raw) > limit:
         raise ValueError(too_large)
     return raw
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict, refusing a repeated key (json's default keeps the last
+    silently, so two files that read alike could load different weights)."""
+    doc: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in doc:
+            raise ValueError(f"duplicate key {key!r} in a JSON object")
+        doc[key] = value
+    return doc
 
 
 def load(path: str | os.PathLike, *, max_bytes: int | None = None) -> Module:
     """Rebuild the model saved at ``path``; ValueError names the file and the problem.
 
     Files larger than ``max_bytes`` (default ``MAX_BYTES``, 16 MiB) are refused
-    before they are read. A missing or unreadable file raises the OSError of
-    ``open()`` (``FileNotFoundError``, ``PermissionError``); everything else that
-    is wrong, a directory included, is a ValueError. Loading leaves Python's
-    ``random`` state as it was, even though building the layers draws initial
-    weights that the saved ones then replace.
+    before they are read, and so is anything that is not a regular file (a
+    directory, a named pipe, a device). A missing or unreadable file raises the
+    OSError of ``open()`` (``FileNotFoundError``, ``PermissionError``);
+    everything else that is wrong, a repeated JSON key included, is a
+    ValueError. Loading leaves Python's ``random`` state as it was, even though
+    building the layers draws initial weights that the saved ones then replace.
     """
     path = os.fspath(path)
     raw = _read_limited(path, _size_limit(max_bytes))
@@ -163,7 +201,10 @@ def load(path: str | os.PathLike, *, max_bytes: int | None = None) -> Module:
     except UnicodeDecodeError as err:
         raise ValueError(f"{path}: not a chainrule model file (not UTF-8 text: {err})") from None
     try:
-        doc = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        doc = json.loads(
+            text, parse_constant=_reject_constant, parse_float=_finite_float,
+            object_pairs_hook=_unique_keys,
+        )
     except json.JSONDecodeError as err:
         truncated = err.pos >= len(text.rstrip())
         why = "the file is truncated or empty" if truncated else "the file is corrupt"

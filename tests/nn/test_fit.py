@@ -315,6 +315,33 @@ def test_history_round_trips_through_json():
         nn.History.from_dict({**history.to_dict(), "bogus": 1})
 
 
+@pytest.mark.parametrize(("key", "value"), [
+    ("best_epoch", "x"), ("best_epoch", 0), ("best_epoch", 3), ("best_epoch", True),
+    ("task", 5), ("task", {"loss": "mse"}), ("task", {"loss": "bce", "target": "nope",
+                                                       "num_classes": 2}),
+    ("epoch", [1, "2"]), ("loss", [0.5, math.nan]), ("val_loss", [math.inf, None]),
+    ("accuracy", [0.5, 2.0]), ("grad_norm", [None, 1.0]), ("lr", ["0.1", 0.1]),
+    ("time", [0.1, -1.0]), ("stopped_early", "no"), ("interrupted", 1), ("updates", -1),
+    ("updates", 2.5), ("perturbations", None), ("perturbed_epochs", [0]), ("config", []),
+    ("version", 2), ("version", "1"),
+])
+def test_history_from_dict_validates_every_field(key, value):
+    good = nn.fit(Scale(1.0), [[1.0], [2.0]], [0.0, 1.0], epochs=2, progress=False).to_dict()
+    nn.History.from_dict(good)
+    with pytest.raises(ValueError) as err:
+        nn.History.from_dict({**good, key: value})
+    assert repr(key) in str(err.value) and "History.from_dict" in str(err.value)
+
+
+def test_history_from_dict_accepts_what_fit_writes_for_every_task():
+    for setup in (lambda: (nn.MLP(2, [3, 3]), *nn.make_blobs(12, centers=3, seed=1)),
+                  lambda: (nn.MLP(1, [3, 1]), *nn.make_sine(12, seed=1))):
+        model, X, y = setup()
+        history = nn.fit(model, X, y, epochs=2, val_split=0.25, progress=False)
+        back = nn.History.from_dict(json.loads(json.dumps(history.to_dict(), allow_nan=False)))
+        assert back == history
+
+
 def test_history_records_the_scheduled_learning_rate():
     history = nn.fit(Scale(1.0), [[1.0]], [0.0], optimizer="sgd", lr=0.1, epochs=4,
                      schedule="linear", progress=False)
@@ -361,6 +388,79 @@ def test_a_diverging_loss_stops_with_a_clear_error():
     model = Scale(1.0)
     with pytest.raises(FloatingPointError, match="smaller learning rate"):
         nn.fit(model, [[1e200]], [0.0], optimizer="sgd", lr=1.0, epochs=3, progress=False)
+
+
+def diverging_setup(kind):
+    """(X, y, model, loss) for each kind of task fit resolves."""
+    nn.manual_seed(0)
+    if kind in ("bce_logits", "bce", "hinge"):
+        X, y = nn.make_moons(24, seed=0)
+        act = "sigmoid" if kind == "bce" else None
+        return X, y, nn.MLP(2, [4, 1], output_activation=act), kind
+    if kind in ("cross_entropy", "onehot_mse"):
+        X, y = nn.make_blobs(24, centers=3, seed=0)
+        return X, y, nn.MLP(2, [4, 3]), "mse" if kind == "onehot_mse" else kind
+    X, y = nn.make_sine(24, seed=0)
+    return X, y, nn.MLP(1, [4, 1]), "mse"
+
+
+KINDS = ["bce_logits", "bce", "hinge", "cross_entropy", "onehot_mse", "regression"]
+
+
+def fit_diverging(kind, validation, batch_size):
+    X, y, model, loss = diverging_setup(kind)
+    extra = {"val_split": {"val_split": 0.25}, "val_data": {"val_data": (X[:6], y[:6])},
+             None: {}}[validation]
+    with pytest.raises(FloatingPointError, match="at epoch .*smaller learning rate") as err:
+        nn.fit(model, X, y, loss=loss, optimizer="sgd", lr=1e300, epochs=5,
+               batch_size=batch_size, progress=False, **extra)
+    return str(err.value)
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k != "bce"])
+@pytest.mark.parametrize("validation", [None, "val_split", "val_data"])
+@pytest.mark.parametrize("batch_size", [None, 8])
+def test_divergence_is_a_floating_point_error_in_every_configuration(
+    kind, validation, batch_size
+):
+    fit_diverging(kind, validation, batch_size)
+
+
+@pytest.mark.parametrize("validation", [None, "val_data"])
+def test_a_nan_output_under_bce_is_divergence_not_a_bad_probability(validation):
+    # With "bce" a saturated sigmoid often just stalls (gradient 0, every number
+    # finite); in these runs an output turns NaN, which binary_cross_entropy
+    # would refuse with a ValueError about probs.
+    message = fit_diverging("bce", validation, 8)
+    assert "model output on the training data became nan" in message
+
+
+def test_a_diverged_validation_loss_is_a_floating_point_error_not_a_nan_history():
+    X, y, model, _ = diverging_setup("regression")
+    # One update: the training loss was finite before it, the validation loss after it is not.
+    with pytest.raises(FloatingPointError, match="validation loss became inf at epoch 1"):
+        nn.fit(model, X, y, optimizer="sgd", lr=1e100, epochs=1, val_split=0.25,
+               progress=False)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_returned_history_is_always_strict_json(kind):
+    """Across learning rates up to 1e300: either FloatingPointError, or a History that
+    json.dumps accepts with allow_nan=False and a model with finite weights."""
+    for lr in (0.1, 1e3, 1e10, 1e100, 1e300):
+        for optimizer in ("sgd", "adam"):
+            for extra in ({}, {"val_split": 0.25}, {"batch_size": 8},
+                          {"batch_size": 8, "val_split": 0.25}):
+                for epochs in (1, 3):
+                    X, y, model, loss = diverging_setup(kind)
+                    try:
+                        history = nn.fit(model, X, y, loss=loss, optimizer=optimizer, lr=lr,
+                                         epochs=epochs, progress=False, **extra)
+                    except FloatingPointError as err:
+                        assert "smaller learning rate" in str(err)
+                        continue
+                    json.dumps(history.to_dict(), allow_nan=False)
+                    assert all(math.isfinite(p.data) for p in model.parameters())
 
 
 # --- the progress bar -------------------------------------------------------------------------

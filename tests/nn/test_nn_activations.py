@@ -164,3 +164,13 @@ def test_rrelu_inside_a_model_follows_model_eval():
 def test_rrelu_bounds_are_checked():
     with pytest.raises(ValueError, match="lower"):
         nn.RReLU(0.5, 0.1)
+
+
+def test_rrelu_mean_slope_of_huge_bounds_does_not_overflow():
+    half_max = 8.98846567431158e307  # lower + upper overflows; their mean does not
+    r = nn.RReLU(half_max, half_max).eval()
+    assert r.mean_slope == half_max
+    assert r(-1.0).data == -half_max
+    big = 1.7976931348623157e308  # the largest float: (0 + big) / 2 is exact
+    assert nn.RReLU(0.0, big).mean_slope == big / 2
+    assert nn.RReLU(0.125, 1 / 3).mean_slope == (0.125 + 1 / 3) / 2  # unchanged elsewhere

@@ -1,5 +1,7 @@
 """Module: registration, dotted names, counts, modes, and state dicts."""
 
+import math
+
 import pytest
 
 import nn
@@ -135,6 +137,18 @@ def test_load_state_dict_rejects_non_numbers():
         model.load_state_dict({"w.0": "1.0", "b": 0.0})
     with pytest.raises(ValueError, match="dict"):
         model.load_state_dict([1.0, 0.0])
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, Value(math.nan)])
+def test_load_state_dict_refuses_non_finite_weights_as_nn_load_does(bad):
+    model = nn.MLP(2, [2, 1])
+    before = model.state_dict()
+    state = dict(before)
+    state["layers.1.neurons.0.b"] = bad
+    with pytest.raises(ValueError, match=r"load_state_dict: value for 'layers.1.neurons.0.b' "
+                                         r"is (nan|inf|-inf), not a finite number"):
+        model.load_state_dict(state)
+    assert model.state_dict() == before  # all or nothing
 
 
 def test_repr_shows_the_architecture():

@@ -3,6 +3,8 @@
 import json
 import os
 import random
+import subprocess
+import sys
 
 import pytest
 
@@ -201,6 +203,86 @@ def test_unknown_type_and_bad_config(saved):
 def test_missing_file_is_an_os_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         nn.load(tmp_path / "nope.json")
+
+
+def test_duplicate_keys_are_refused_not_resolved_last_wins(saved):
+    text = saved.read_text()
+    doc = json.loads(text)
+    name, value = next(iter(doc["parameters"].items()))
+    twice = f'"{name}": {value!r}, "{name}": 0.5,'
+    saved.write_text(text.replace(f'"{name}": {value!r},', twice, 1))
+    assert json.loads(saved.read_text())["parameters"][name] == 0.5  # json alone: last wins
+    msg = load_error(saved)
+    assert f"duplicate key {name!r}" in msg
+    saved.write_text(text.replace('"version": 1,', '"version": 1, "version": 1,', 1))
+    assert "duplicate key 'version'" in load_error(saved)
+    saved.write_text(text.replace('"nin": 2,', '"nin": 2, "nin": 3,', 1))
+    assert "duplicate key 'nin'" in load_error(saved)
+    saved.write_text(text)
+    nn.load(saved)
+
+
+# --- paths that are not regular files: refused before reading, never waited on --------
+
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need os.mkfifo")
+
+LOAD_AND_REPORT = """
+import sys
+import nn
+try:
+    nn.load(sys.argv[1])
+except ValueError as err:
+    print(err)
+    sys.exit(3)
+"""
+
+
+def run(args, timeout=20):
+    """Run python with args in a child: a load that blocks fails the test by timing out
+    (subprocess.TimeoutExpired) instead of hanging the suite."""
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+@needs_fifo
+def test_a_named_pipe_is_refused_not_waited_on(tmp_path):
+    fifo = tmp_path / "model.json"
+    os.mkfifo(fifo)
+    result = run(["-c", LOAD_AND_REPORT, str(fifo)])
+    assert result.returncode == 3, result.stderr
+    assert str(fifo) in result.stdout and "not a regular file" in result.stdout
+    assert "named pipe" in result.stdout
+
+
+@needs_fifo
+def test_predict_on_a_named_pipe_is_refused_not_waited_on(tmp_path):
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    result = run(["-m", "nn", "predict", str(fifo), "0.5,0.5"])
+    assert result.returncode != 0
+    assert "not a regular file" in result.stderr and str(fifo) in result.stderr
+
+
+@needs_fifo
+def test_a_file_swapped_for_a_pipe_after_the_check_is_refused_too(saved, tmp_path):
+    """The race: os.stat saw a regular file, open() meets a pipe. Opening without
+    blocking and checking the open descriptor catches it."""
+    fifo = tmp_path / "swapped.json"
+    os.mkfifo(fifo)
+    lying_stat = (
+        "import os\n"
+        "real = os.stat\n"
+        f"os.stat = lambda path, *a, **k: real({str(saved)!r})\n"
+    )
+    result = run(["-c", lying_stat + LOAD_AND_REPORT, str(fifo)])
+    assert result.returncode == 3, result.stderr
+    assert "not a regular file" in result.stdout and "named pipe" in result.stdout
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_a_device_is_refused_as_not_a_regular_file():
+    with pytest.raises(ValueError, match="/dev/null: not a regular file .*character device"):
+        nn.load("/dev/null")
 
 
 # --- errors when saving, and atomicity ---------------------------------------------------

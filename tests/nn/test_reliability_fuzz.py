@@ -785,18 +785,16 @@ def test_module_load_state_dict_is_all_or_nothing(drop, extra, victim, value, co
         state = list(state.items())
     elif container == "junk":
         state = value
-    valid = (
+    valid = (  # finite real numbers only, as nn.load accepts from a file
         container == "dict" and not drop and extra is None
-        and (is_real(value) or isinstance(value, Value))
+        and (is_finite(value) or (isinstance(value, Value) and math.isfinite(value.data)))
     )
     before = model.state_dict()
     ok, err = outcome(model.load_state_dict, state)
-    if valid and ok:
+    if valid:
+        assert ok, f"valid state rejected: {err}"
         assert model.state_dict()[name].hex() == float(value).hex()
         return
-    if valid and not ok:
-        overflow = isinstance(value, int) and abs(value) > 1e308
-        assert overflow, f"valid state rejected: {err}"
     assert not ok, "an invalid state was accepted"
     assert model.state_dict() == before
     msg = str(err)
@@ -946,11 +944,19 @@ def test_fit_arguments(data, name):
     random.seed(0)
     model = nn.MLP(2, [3, 1], output_activation="sigmoid")
     kwargs = {"epochs": 1, "progress": False, name: value}
-    history = check(valid(value), [name], nn.fit, model, XOR_X, XOR_Y, **kwargs)
-    if valid(value):
-        assert history.epochs_run >= 1 and all(math.isfinite(v) for v in history.loss)
-        if not (name in ("lr", "weight_decay") and value is not None and value > 10):
-            assert all(math.isfinite(p.data) for p in model.parameters())
+    if valid(value) and name in ("lr", "weight_decay") and value is not None and value > 10:
+        # A step this large may diverge: then fit says so, and nothing else.
+        try:
+            history = nn.fit(model, XOR_X, XOR_Y, **kwargs)
+        except FloatingPointError as err:
+            assert "smaller learning rate" in str(err)
+            return
+    else:
+        history = check(valid(value), [name], nn.fit, model, XOR_X, XOR_Y, **kwargs)
+    if valid(value):  # a returned History is strict JSON, the weights finite
+        assert history.epochs_run >= 1
+        json.dumps(history.to_dict(), allow_nan=False)
+        assert all(math.isfinite(p.data) for p in model.parameters())
 
 
 rows = st.one_of(
