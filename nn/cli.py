@@ -718,6 +718,8 @@ def _csv_points(path: str, nin: int) -> list[list[float]]:
     is a header. Unreadable or malformed files are UsageErrors naming the file and line."""
     rows: list[tuple[int, list[str]]] = []
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a pipe would block forever
+            raise UsageError(f"--csv {path!r} is not a regular file")
         with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f)
             try:
@@ -749,6 +751,8 @@ def _csv_points(path: str, nin: int) -> list[list[float]]:
 def _task_from_history(model_path: Path) -> Any:
     path = model_path.with_name("history.json")
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a pipe beside the model: not ours
+            return "auto"
         with open(path, encoding="utf-8") as f:
             return Task.from_dict(json.load(f)["task"])
     except (OSError, ValueError, KeyError, TypeError):

@@ -565,3 +565,26 @@ def test_the_readme_run_is_what_train_prints(tmp_path):
             assert got.split(": ", 1)[1] == shown.split(": ", 1)[1]
         else:
             assert got == shown
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need os.mkfifo")
+@pytest.mark.parametrize("where", ["history", "csv"])
+def test_predict_never_waits_on_a_named_pipe(tmp_path, where):
+    """A pipe as the history.json beside the model, or as --csv, is not read: reading
+    one waits for a writer forever."""
+    model_path = tmp_path / "model.json"
+    nn.MLP(2, [3, 1]).save(model_path)
+    args = [sys.executable, "-m", "nn", "predict", str(model_path)]
+    if where == "history":
+        os.mkfifo(tmp_path / "history.json")
+        args.append("0.5,0.5")
+    else:
+        os.mkfifo(tmp_path / "points.csv")
+        args += ["--csv", str(tmp_path / "points.csv")]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=30,
+                            stdin=subprocess.DEVNULL)
+    if where == "history":
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode == 2 and "not a regular file" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
