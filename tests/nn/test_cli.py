@@ -587,4 +587,4 @@ def test_predict_never_waits_on_a_named_pipe(tmp_path, where):
         assert result.returncode == 0, result.stderr
     else:
         assert result.returncode == 2 and "not a regular file" in result.stderr
-        assert len(result.stderr.strip().splitlines()) == 1
+        assert "Traceback" not in result.stderr
