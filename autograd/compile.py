@@ -135,11 +135,23 @@ class _Names:
 
     def __init__(self) -> None:
         self.used: set[str] = set()
+        self.unnamed = 0
 
-    def make(self, label: str, fallback: str) -> str:
-        base = label if label.isidentifier() and not keyword.iskeyword(label) else fallback
-        if base in _RESERVED or base.startswith("d_") or base.startswith("k_"):
+    def make(self, label: str, fallback: str | None = None) -> str:
+        """``label`` if it is a usable name, else ``fallback`` (default v1, v2, ...)."""
+        usable = label.isidentifier() and not keyword.iskeyword(label)
+        if usable and (
+            label in _RESERVED or label.startswith(("d_", "k_"))
+            or (label[0] == "t" and label[1:2].isdigit())  # t0_v5: backward's temporaries
+        ):
+            usable = False
+        if usable:
+            base = label
+        elif fallback is not None:
             base = fallback
+        else:
+            self.unnamed += 1
+            base = f"v{self.unnamed}"
         name, k = base, 1
         while name in self.used or name in _RESERVED:
             k += 1
@@ -276,11 +288,11 @@ class Trace:
                 src = self.rec.detached.get(vid)
                 if src is None:
                     continue  # constants are written inline
-                var[vid] = names.make(v.label, f"v{len(var)}")
+                var[vid] = names.make(v.label)
                 fwd.append(f"    {var[vid]} = {ref(src)}  # detach()")
             else:
                 operands = [ref(p) for p in v.parents]
-                var[vid] = names.make(v.label, f"v{len(var)}")
+                var[vid] = names.make(v.label)
                 expr = self._forward_expr(v._rule, operands)
                 if isinstance(expr, list):  # terms of a sum, added left to right
                     fwd.extend(_sum_lines(var[vid], "=", expr))
