@@ -549,24 +549,6 @@ def test_the_readme_lists_every_train_option():
     assert "batch-mean" in section
 
 
-@pytest.mark.slow
-def test_the_readme_run_is_what_train_prints(tmp_path):
-    section = readme_cli_section()
-    block = section[section.index("$ python -m nn train"):]
-    block = block[:block.index("```")].splitlines()[1:]
-    code, stdout, stderr = run(["train", "--no-progress", "--out", str(tmp_path)])
-    assert code == 0, stderr
-    printed = stdout.splitlines()
-    assert len(printed) == len(block)
-    for shown, got in zip(block, printed, strict=True):
-        if shown.startswith("wall time"):
-            assert got.startswith("wall time")
-        elif shown.startswith("wrote"):
-            assert got.split(": ", 1)[1] == shown.split(": ", 1)[1]
-        else:
-            assert got == shown
-
-
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need os.mkfifo")
 @pytest.mark.parametrize("where", ["history", "csv"])
 def test_predict_never_waits_on_a_named_pipe(tmp_path, where):
