@@ -3,8 +3,11 @@
 Every ``notebooks/*.ipynb`` is executed fresh (outputs cleared first) in its own
 python3 kernel, started with the interpreter that runs pytest (so the project's
 venv), with ``notebooks/`` as the working directory. A cell that raises fails the
-test and the error names the cell. The committed copies must keep their outputs,
-so readers on the web see the graphs and plots without running anything.
+test and the error names the cell. Each notebook must run in under a minute: the
+kernel's CPU time is measured (not the wall clock, which other work on a shared
+machine stretches) and must stay below ``CPU_BUDGET``. The committed copies must
+keep their outputs, so readers on the web see the graphs and plots without
+running anything.
 
 Each notebook is a separate test, so ``pytest -n 2`` runs two kernels side by side.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -32,9 +36,19 @@ EXPECTED = [
     "03_training_mlps.ipynb",
     "04_testing_gradients.ipynb",
     "05_second_order.ipynb",
+    "06_delta_rule.ipynb",
+    "07_perceptrons_and_capacity.ipynb",
     "08_to_pytorch.ipynb",
 ]
 CELL_TIMEOUT = 120  # seconds per cell
+CPU_BUDGET = 60.0  # seconds of kernel CPU time per notebook
+# Appended to the executed copy, never to the committed file: the kernel's own CPU time.
+_CPU_PROBE = (
+    "import resource as _r\n"
+    "_u = _r.getrusage(_r.RUSAGE_SELF)\n"
+    "print(_u.ru_utime + _u.ru_stime)"
+)
+_HAS_RESOURCE = importlib.util.find_spec("resource") is not None
 IMAGE_TYPES = ("image/png", "image/svg+xml")
 
 
@@ -80,6 +94,30 @@ def _missing_requirements(nb) -> list[str]:
 
 def _read(path: Path):
     return nbformat.read(path, as_version=4)
+
+
+# Notebooks that end with exercises: each answer is a collapsed, hidden code cell
+# tagged "solution", under a "Solution" heading, that checks itself with assert.
+EXERCISES = ["01_backprop_by_hand.ipynb", "03_training_mlps.ipynb", "06_delta_rule.ipynb"]
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_exercise_answers_are_hidden_and_checked(name: str):
+    nb = _read(NOTEBOOK_DIR / name)
+    solutions = [i for i, c in enumerate(nb.cells) if "solution" in c.metadata.get("tags", [])]
+    assert solutions, f"{name}: no cell tagged 'solution'"
+    for i in solutions:
+        cell = nb.cells[i]
+        assert cell.cell_type == "code", f"{name}: solution cell {i} is not code"
+        assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, (
+            f"{name}: solution cell {i} shows its source"
+        )
+        assert cell.metadata.get("collapsed") is True, f"{name}: solution cell {i} is not collapsed"
+        assert "assert " in cell.source, f"{name}: solution cell {i} checks nothing"
+        heading = nb.cells[i - 1]
+        assert heading.cell_type == "markdown" and "Solution" in heading.source, (
+            f"{name}: solution cell {i} has no 'Solution' heading above it"
+        )
 
 
 def test_all_lecture_notebooks_are_present():
@@ -130,6 +168,8 @@ def test_notebook_runs_top_to_bottom(path: Path):
     for cell in _code_cells(nb):
         cell.outputs = []
         cell.execution_count = None
+    if _HAS_RESOURCE:
+        nb.cells.append(nbformat.v4.new_code_cell(_CPU_PROBE))
 
     client = NotebookClient(
         nb,
@@ -139,11 +179,20 @@ def test_notebook_runs_top_to_bottom(path: Path):
         allow_errors=False,
         resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
     )
+    start = time.perf_counter()
     try:
         client.execute()
     except CellExecutionError as err:
         pytest.fail(f"{path.name}: a cell raised\n{err}", pytrace=False)
+    wall = time.perf_counter() - start
 
+    if _HAS_RESOURCE:
+        probe = nb.cells.pop()
+        cpu = float("".join(o.get("text", "") for o in probe.outputs).strip())
+        assert cpu < CPU_BUDGET, (
+            f"{path.name}: the kernel used {cpu:.1f} s of CPU ({wall:.1f} s wall clock); "
+            f"a notebook must run in under {CPU_BUDGET:.0f} s"
+        )
     ran = [cell.execution_count for cell in _code_cells(nb)]
     assert None not in ran, f"{path.name}: code cells were not executed: {ran}"
     assert len(ran) == len(_code_cells(committed)), (
