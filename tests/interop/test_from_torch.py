@@ -28,6 +28,9 @@ def _built(*modules, seed=0):
     """A float64 torch Sequential with torch's own random initialisation."""
     torch.manual_seed(seed)
     t = tnn.Sequential(*modules).double()
+    for m in t.modules():  # made before the seed, by the caller: draw their weights again,
+        if isinstance(m, tnn.Linear):  # so no test depends on which tests ran before it
+            m.reset_parameters()
     with torch.no_grad():
         for p in t.parameters():
             if p.dim() == 1 and p.numel() > 0:
