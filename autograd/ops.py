@@ -228,6 +228,10 @@ ADD = templated("+", BINARY, "{0} + {1}", ("{g}", "{g}"))
 SUB = templated("-", BINARY, "{0} - {1}", ("{g}", "-{g}"))
 MUL = templated("*", BINARY, "{0} * {1}", ("{g} * {1}", "{g} * {0}"))
 DIV = templated("/", BINARY, "_div_forward({0}, {1})", ("{g} / {1}", "-{g} * {out} / {1}"))
+PRELU = templated(  # x for x > 0, else slope * x; the slope is an operand, so it learns
+    "prelu", BINARY, "({0} if {0} > 0 else {1} * {0})",
+    ("({g} if {0} > 0 else {g} * {1})", "(0.0 if {0} > 0 else {g} * {0})"),
+)
 POW = templated("**", BINARY, "_pow_forward({0}, {1})", "_pow_vjp({g}, {0}, {1}, {out})")
 POW_NUMBER = templated(
     "**", BINARY, "_pow_number_forward({0}, {1})", "_pow_number_vjp({g}, {0}, {1}, {out})"

@@ -249,6 +249,13 @@ class Value:
     def elu(self, alpha: float = 1.0) -> Value:
         return _apply(ops.elu(_finite(alpha, "elu", "alpha")), self)
 
+    def prelu(self, slope: Value | Number) -> Value:
+        """x for x > 0, else slope * x, with the slope a second operand (learnable).
+
+        At 0 the derivative is the slope, as PyTorch's prelu and leaky_relu give.
+        """
+        return _node_or_raise(ops.PRELU, self, _operand(slope, "prelu"))
+
     def softplus(self) -> Value:
         return _apply(ops.SOFTPLUS, self)
 

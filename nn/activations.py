@@ -122,8 +122,8 @@ class PReLU(Module):
 
 
 def _prelu(x: Value, a: Value) -> Value:
-    # relu(x) - a relu(-x): the slope a multiplies min(0, x), so d/da = min(0, x).
-    return x.relu() - a * (-x).relu()
+    # One engine op: d/dx is 1 or a (a at 0, as in PyTorch), d/da is min(0, x).
+    return x.prelu(a)
 
 
 class RReLU(Module):

@@ -311,3 +311,18 @@ def test_maximum_gradient_goes_to_first_maximal_input():
     m = autograd.maximum([b, a])
     m.backward()
     assert (b.grad, a.grad) == (1.0, 0.0)
+
+
+def test_prelu_op_values_and_gradients_match_pytorchs_one_sided_rule():
+    """x for x > 0, else a x; d/dx at 0 is the slope (PyTorch's prelu), d/da = min(0, x)."""
+    from autograd import gradcheck
+
+    for xv, av, want, dx, da in [(2.0, 0.25, 2.0, 1.0, 0.0), (-2.0, 0.25, -0.5, 0.25, -2.0),
+                                 (0.0, 0.25, 0.0, 0.25, 0.0)]:
+        x, a = Value(xv), Value(av)
+        y = x.prelu(a)
+        y.backward()
+        assert (y.data, x.grad, a.grad) == (want, dx, da)
+    assert gradcheck(lambda x, a: x.prelu(a), [-0.7, 0.3])
+    assert gradcheck(lambda x, a: x.prelu(a), [0.7, 0.3])
+    assert Value(-4.0).prelu(0.5).data == -2.0  # a number slope is a constant
