@@ -151,9 +151,14 @@ def _chain_rule(nodes: Iterable[Value], anomaly: bool) -> None:
                 if anomaly:
                     _check_grads(node, (ga,))
             elif rule.node_step is not None:  # a user's closure, or a compiled call
-                rule.node_step(node, g)
                 if anomaly:
-                    _check_grads(node, [p.grad for p in node._a])
+                    before = [p.grad for p in node._a]
+                rule.node_step(node, g)
+                if anomaly:  # what this node added, not an inf already on an operand
+                    _check_grads(node, [
+                        p.grad - old if math.isfinite(old) else 0.0
+                        for p, old in zip(node._a, before, strict=True)
+                    ])
             elif anomaly:
                 _checked_nary_step(node, g)
             else:

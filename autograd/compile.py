@@ -17,6 +17,7 @@ import keyword
 import math
 import numbers
 import threading
+import unicodedata
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -40,7 +41,13 @@ def _structure(args: tuple, numbers_out: list, values_out: list) -> tuple:
     key = []
     for x in args:
         if x.__class__ is float or (isinstance(x, numbers.Real) and not isinstance(x, Value)):
-            numbers_out.append(float(x))
+            try:
+                numbers_out.append(float(x))
+            except OverflowError:
+                shown = repr(x) if len(repr(x)) <= 40 else f"{repr(x)[:37]}..."
+                raise OverflowError(
+                    f"autograd.compile: argument {shown} is too large for a float"
+                ) from None
             key.append("n")
         elif isinstance(x, Value):
             values_out.append(x)
@@ -57,9 +64,12 @@ def _structure(args: tuple, numbers_out: list, values_out: list) -> tuple:
     return tuple(key)
 
 
-def _leaves_like(key: tuple, nums: list, vals: list, it: list) -> list:
+def _leaves_like(
+    key: tuple, nums: list, vals: list, it: list, stand_ins: list | None = None
+) -> list:
     """Rebuild the arguments from ``key``: numbers become fresh leaf Values (the
-    trace's number inputs), Values pass through."""
+    trace's number inputs); Values pass through, or, for a trace (``stand_ins``
+    given), each is replaced by a stand-in of its own (see ``_stand_in``)."""
     out = []
     for k in key:
         if k == "n":
@@ -68,12 +78,35 @@ def _leaves_like(key: tuple, nums: list, vals: list, it: list) -> list:
             it[0] += 1
             out.append(leaf)
         elif k == "V":
-            out.append(vals[it[1]])
+            v = vals[it[1]]
+            if stand_ins is not None:
+                v = _stand_in(v)
+                stand_ins.append(v)
+            out.append(v)
             it[1] += 1
         else:
-            inner = _leaves_like(k[1], nums, vals, it)
+            inner = _leaves_like(k[1], nums, vals, it, stand_ins)
             out.append(inner if k[0] == "L" else tuple(inner))
     return out
+
+
+def _stand_in(v: Value) -> Value:
+    """What a trace hands fn for the Value argument ``v``: the node ``v * 1``.
+
+    One per argument position, so the trace records where fn used the argument
+    and where it used a Value it captured, even when a call passes that same
+    Value (or one Value twice): a later call with other Values then computes
+    with them. Being a node over ``v``, it also carries the gradient of a
+    result fn's graph holds when the call runs eagerly (uncompilable, or past
+    the path limit). Made without the recorder: it is an input, not a node of
+    the trace.
+    """
+    one = Value.__new__(Constant)  # its own: a shared constant would collect grads
+    one.data, one.grad, one.label, one._rule, one._a, one._b = 1.0, 0.0, "", None, None, None
+    s = Value.__new__(v.__class__)  # a Constant stays a constant exponent for **
+    s.data, s.grad, s.label = v.data, 0.0, v.label
+    s._rule, s._a, s._b = ops.MUL, v, one
+    return s
 
 
 # --- recording -----------------------------------------------------------------------
@@ -86,9 +119,14 @@ class _Recorder:
         self.nodes: dict[int, Value] = {}  # id -> node, in creation order
         self.decisions: list[tuple] = []  # (position, node, kind, other, result)
         self.detached: dict[int, Value] = {}  # id of a detach() leaf -> its source
+        self.blind: set[int] = set()  # leaves made under no_grad(): maybe from inputs
 
     def created(self, v: Value) -> None:
         self.nodes[id(v)] = v
+        if not is_grad_enabled() and not v.is_constant:
+            # An op under no_grad() makes a leaf: what it was computed from is
+            # lost, so replaying its traced number could be wrong (see Trace).
+            self.blind.add(id(v))
 
     def decision(self, v: Value, kind: str, other: Any, result: Any) -> None:
         if kind == "detach":
@@ -109,12 +147,17 @@ def _sum_lines(target: str, op: str, terms: list[str]) -> list[str]:
     """``target op t1 + t2 + ...`` as lines of at most _CHUNK terms, added left to right."""
     lines = [f"    {target} {op} {' + '.join(terms[:_CHUNK])}"]
     for i in range(_CHUNK, len(terms), _CHUNK):
-        lines.append(f"    {target} += {' + '.join(terms[i : i + _CHUNK])}")
+        # not ``target += a + b``: that adds a + b first, and rounds unlike eager
+        lines.append(f"    {target} = {target} + {' + '.join(terms[i : i + _CHUNK])}")
     return lines
 
 
 def _same_float(a: float, b: float) -> bool:
-    return a == b or (a != a and b != b)
+    """The very float float(v) returned when traced: NaN matches NaN, and 0.0
+    does not match -0.0 (copysign and 1 / x tell them apart)."""
+    if a == b:
+        return a != 0.0 or math.copysign(1.0, a) == math.copysign(1.0, b)
+    return a != a and b != b
 
 
 def _int_is(a: float, k: int) -> bool:
@@ -139,6 +182,9 @@ class _Names:
 
     def make(self, label: str, fallback: str | None = None) -> str:
         """``label`` if it is a usable name, else ``fallback`` (default v1, v2, ...)."""
+        # As Python reads it: identifiers are NFKC-normalised, so the fullwidth
+        # "ｇ" would be the name g (and "ﬁ" the name fi) in the generated code.
+        label = unicodedata.normalize("NFKC", label)
         usable = label.isidentifier() and not keyword.iskeyword(label)
         if usable and (
             label in _RESERVED or label.startswith(("d_", "k_"))
@@ -213,6 +259,11 @@ class Trace:
                 src = rec.detached.get(vid)
                 if src is not None:
                     stack.append((src, False))  # a detached copy reads, never differentiates
+                elif vid in rec.blind:
+                    raise _Uncompilable(
+                        "it uses a Value computed under no_grad(), whose dependence on the "
+                        "inputs a trace cannot see"
+                    )
                 continue
             if v._rule.custom or v._rule.node_step is not None:
                 raise _Uncompilable(
@@ -275,13 +326,24 @@ class Trace:
                 return const.setdefault(vid, ops.number_literal(v.data))
             raise AssertionError(v)  # every other node is named before it is used
 
+        bound: dict[str, Any] = {}  # numbers a guard compares with that have no literal
+
+        def number(x: Any) -> str:
+            if x.__class__ is float:
+                return ops.number_literal(x)
+            if x.__class__ in (int, bool):
+                return repr(int(x))
+            name = names.make("", f"c{len(bound)}")  # a Fraction, a numpy float, ...
+            bound[name] = x
+            return name
+
         position = {id(v): self._creation_position(v) for v in self.program}
         decisions = sorted(self.rec.decisions, key=lambda d: d[0])
         di = 0
         tape: list[str] = list(var.values())
         for v in self.program:
             while di < len(decisions) and decisions[di][0] <= position[id(v)]:
-                fwd.append(self._guard(decisions[di], ref))
+                fwd.append(self._guard(decisions[di], ref, number))
                 di += 1
             vid = id(v)
             if v._rule is None:
@@ -300,7 +362,7 @@ class Trace:
                     fwd.append(f"    {var[vid]} = {expr}")
             tape.append(var[vid])
         while di < len(decisions):
-            fwd.append(self._guard(decisions[di], ref))
+            fwd.append(self._guard(decisions[di], ref, number))
             di += 1
         out = ref(self.result)
         saved = f"({', '.join(tape)}{',' if len(tape) == 1 else ''})"
@@ -364,6 +426,7 @@ class Trace:
         ]
         self.code = "\n".join(header + fwd + ["", ""] + bwd) + "\n"
         namespace = dict(_NAMESPACE_BASE)
+        namespace.update(bound)
         source = builtins.compile(self.code, f"<autograd.compile {self.fn_name}>", "exec")
         exec(source, namespace)  # noqa: S102 - our own generated source
         self.forward: Callable = namespace["forward"]
@@ -399,11 +462,11 @@ class Trace:
         return rule.code.forward(operands)
 
     @staticmethod
-    def _guard(decision: tuple, ref: Callable) -> str:
+    def _guard(decision: tuple, ref: Callable, number: Callable) -> str:
         _, v, kind, other, result = decision
         a = ref(v)
         if kind in ("<", "<=", ">", ">="):
-            b = ref(other) if isinstance(other, Value) else repr(other)
+            b = ref(other) if isinstance(other, Value) else number(other)
             test = f"{a} {kind} {b}"
             cond = f"not ({test})" if result else f"{test}"
         elif kind == "bool":
@@ -423,10 +486,24 @@ class Trace:
         if create_graph:
             from .backward import grad
 
-            root = self.rebuild(ins, node._b)
-            return [g * d for d in grad(root, ins, create_graph=True)]
+            # On stand-ins (ins[k] * 1), so that grad() gives each operand's own
+            # partial derivative: on ins themselves it would also follow an
+            # operand's graph into another operand (an interior argument made
+            # from a captured parameter), counting that path twice.
+            stand_ins = [_stand_in(v) for v in ins]
+            root = self.rebuild(stand_ins, node._b)
+            try:
+                firsts = grad(root, stand_ins, create_graph=True)
+            except (ArithmeticError, ValueError) as err:
+                err._chainrule_named = True  # grad() named the inner op: pass it on as is
+                raise
+            return [g * d for d in firsts]
         slots = [_Slot(v.data) for v in ins]
-        self.backward(g, slots, node._b)
+        try:
+            self.backward(g, slots, node._b)
+        except (ArithmeticError, ValueError) as err:
+            _backward_eager_error(self, node, g)  # raises the eager error, naming the op
+            raise err from None
         return [s.grad for s in slots]
 
     def rebuild(self, ins: list[Value], tape: tuple) -> Value:
@@ -537,23 +614,24 @@ class Compiled:
         return self._latest.code
 
     def __call__(self, *args: Any) -> Value:
-        if current_recorder() is not None or is_anomaly_enabled():
-            return self.fn(*args)  # inside another trace, or under detect_anomaly: eager
         nums: list[float] = []
         vals: list[Value] = []
         key = _structure(args, nums, vals)
+        if current_recorder() is not None or is_anomaly_enabled():
+            # inside another trace, or under detect_anomaly: eager
+            return self._run_eager(key, nums, vals)
         for trace in self._paths.get(key, ()):
             out = self._replay(trace, nums, vals)
             if out is not None:
                 return out
-        if key in self._eager:
-            return self._run_eager(args)
-        if not is_grad_enabled():
-            return self._run_eager(args)
+        if key in self._eager or not is_grad_enabled():
+            return self._run_eager(key, nums, vals)
         return self._trace(key, nums, vals)
 
-    def _run_eager(self, args: tuple) -> Any:
-        out = self.fn(*args)
+    def _run_eager(self, key: tuple, nums: list[float], vals: list[Value]) -> Any:
+        """fn run as plain code, on the arguments a trace would give it (numbers
+        as fresh leaves)."""
+        out = self.fn(*_leaves_like(key, nums, vals, [0, 0, []]))
         if self.aux:
             value, extra = _split_aux(self.__name__, out)
             if not is_grad_enabled() and isinstance(value, Value):
@@ -607,9 +685,10 @@ class Compiled:
 
     def _trace(self, key: tuple, nums: list[float], vals: list[Value]) -> Value:
         number_leaves: list[Value] = []
+        stand_ins: list[Value] = []
         rec = _Recorder()
         with recording(rec):
-            args = _leaves_like(key, nums, vals, [0, 0, number_leaves])
+            args = _leaves_like(key, nums, vals, [0, 0, number_leaves], stand_ins)
             for leaf in number_leaves:
                 rec.nodes.pop(id(leaf), None)
             for name, arg in zip(self._param_names, args, strict=False):
@@ -633,7 +712,9 @@ class Compiled:
                 )
                 return self._eager_result(result, shape, aux_values)
             try:
-                trace = Trace(self.__name__, key, number_leaves, vals, rec, result, aux_values)
+                trace = Trace(
+                    self.__name__, key, number_leaves, stand_ins, rec, result, aux_values
+                )
                 trace.aux_shape = shape
             except _Uncompilable as why:
                 self._eager[key] = str(why)
