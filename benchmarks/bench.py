@@ -1,9 +1,17 @@
 """chainrule against micrograd, PyTorch 0-d tensors and plain floats, in one process.
 
     python -m benchmarks.bench                 # the full run (a few minutes)
-    python -m benchmarks.bench --quick         # under a minute: fewer repetitions
+    python -m benchmarks.bench --quick         # fewer repetitions: a quick look
     python -m benchmarks.bench --json out/bench.json
     python -m benchmarks.bench --only demo --profile
+    python -m benchmarks.bench --only compile      # autograd.compile: trace time, fit
+
+What it measures: one demo step (micrograd's demo, written with binary ops, and
+with each library's own MLP; ours eagerly and through ``autograd.compile``),
+deep chains and a wide sum, against micrograd, PyTorch 0-d tensors and the
+plain-floats floor; the one-off trace and code generation of the binary-op
+demo step; ``nn.fit(compile=True)`` against ``compile=False`` on the demo's
+training run; memory per graph node.
 
 How it measures:
   1. every workload is built for every available engine and run once; the
@@ -37,6 +45,7 @@ import os
 import platform
 import statistics
 import sys
+import textwrap
 import time
 import traceback
 import tracemalloc
@@ -50,6 +59,8 @@ from .engines import (
     ORDER,
     Engine,
     available_engines,
+    our_compile,
+    our_fit,
     our_mlp_class,
     run_with_deep_stack,
     skipped_engines,
@@ -78,6 +89,8 @@ class Plan:
     peak_depth: int = 1_000_000  # f) peak memory of backward
     torch_seconds: float = 20.0  # torch runs a big workload only if one step takes less
     micrograd_sum_seconds: float | None = None  # the same for micrograd on the wide sum
+    trace_reps: int = 5  # fresh autograd.compile first calls of the binary-op demo step
+    train_run: W.TrainRun = W.DEMO_RUN  # fit(compile=True) against compile=False
     budgets: dict[str, Budget] = field(default_factory=dict)
 
     def budget(self, key: str) -> Budget:
@@ -95,6 +108,7 @@ FULL = Plan(
         "chain-1e5": Budget(40.0, 3, 9),
         "chain-1e6": Budget(60.0, 3, 5),
         "sum": Budget(40.0, 3, 9),
+        "compile-fit": Budget(45.0, 3, 5),
     }
 )
 QUICK = Plan(
@@ -107,7 +121,9 @@ QUICK = Plan(
         "chain-1e5": Budget(3.0, 1, 5),
         "chain-1e6": Budget(3.0, 1, 3),
         "sum": Budget(3.0, 1, 5),
+        "compile-fit": Budget(0.0, 1, 1),
     },
+    trace_reps=2,
 )
 TINY = Plan(  # for tests: every code path in a few milliseconds
     demo_points=4,
@@ -118,6 +134,8 @@ TINY = Plan(  # for tests: every code path in a few milliseconds
     memory_depth=50,
     peak_depth=50,
     torch_seconds=1.0,
+    trace_reps=1,
+    train_run=W.TrainRun(n=24, hidden=(3,), epochs=3, patience=2),
     budgets={"": Budget(0.0, 1, 1)},
 )
 
@@ -153,6 +171,7 @@ class Outcome:
     cpu: dict[str, list[float]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     reps: int = 0
+    results: dict[str, W.Result] = field(default_factory=dict)  # of the check run
 
     def median(self, label: str) -> float | None:
         s = self.samples.get(label)
@@ -184,7 +203,8 @@ def check_group(group: W.Group, log: Callable[[str], None] = print) -> Outcome:
         results[case.label] = result
         kept.append(case)
     group.cases = kept
-    W.check_agreement(group.title, results)
+    outcome.results = results
+    (group.check or W.check_agreement)(group.title, results)
     return outcome
 
 
@@ -261,6 +281,115 @@ def backward_peak_bytes(E: Engine, depth: int) -> int:
     return peak
 
 
+# --- autograd.compile: the one-off trace, and fit ---------------------------------------------
+
+
+def measure_trace(E: Engine, plan: Plan, gc_on: bool, clock: str = "wall") -> dict[str, Any]:
+    """The one-off cost of compiling the binary-op demo step: ``plan.trace_reps`` fresh
+    ``autograd.compile(loss)`` objects, each timed over its first call (running ``fn``
+    while recording, generating and compiling the code, and the first replay)."""
+    compile_ = our_compile()
+    X, Y = W.two_moons(plan.demo_points)
+    loss, _params = W.binary_demo_loss(E, W.mlp_weights(plan.demo_sizes), Y, wrap_inputs=False)
+    op_nodes = W.graph_op_nodes(loss([[E.input(v) for v in row] for row in X]))
+    wall: list[float] = []
+    cpu: list[float] = []
+    was_enabled = gc.isenabled()
+    for _ in range(plan.trace_reps):
+        gc.collect()
+        if not gc_on:
+            gc.disable()
+        try:
+            c0, t0 = time.process_time(), time.perf_counter()
+            fresh = compile_(loss)
+            fresh(X)
+            t1, c1 = time.perf_counter(), time.process_time()
+        finally:
+            if was_enabled:
+                gc.enable()
+        if fresh.traces != 1:
+            raise W.CompileFellBack(f"the first call traced {fresh.traces} times")
+        wall.append(t1 - t0)
+        cpu.append(c1 - c0)
+        del fresh
+    samples = cpu if clock == "cpu" else wall
+    return {
+        "title": "trace + code generation, binary-op demo step",
+        "op_nodes": op_nodes,
+        "reps": len(samples),
+        "samples_s": samples,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "median_s": statistics.median(samples),
+    }
+
+
+def fit_summary(o: Outcome, run: W.TrainRun) -> dict[str, Any]:
+    """The fit comparison's figures: medians of each mode and how many times faster
+    compiled training is."""
+    compiled, eager = o.median("ours:compile=True"), o.median("ours:compile=False")
+    checked = o.results.get("ours:compile=True")
+    history = checked.detail if checked is not None else None
+    return {
+        "title": o.group.title,
+        "run": run.describe(),
+        "settings": vars(run),
+        "epochs_run": history.epochs_run if history is not None else None,
+        "reps": o.reps,
+        "agreement_rtol": W.RTOL,
+        "samples_s": o.samples,
+        "wall_s": o.wall,
+        "cpu_s": o.cpu,
+        "compile=True_s": compiled,
+        "compile=False_s": eager,
+        "eager/compiled": _ratio(eager, compiled),
+        "errors": o.errors,
+    }
+
+
+def print_compile(compiled: dict[str, Any], out, clock: str = "wall") -> None:
+    """The one-off trace time and the fit comparison, below the table."""
+    trace, fit = compiled.get("trace"), compiled.get("fit")
+    if not trace and not fit:
+        return
+    print(file=out)
+    print(f"autograd.compile ({CLOCK_NAMES[clock]})", file=out)
+    if trace:
+        if "error" in trace:
+            print(f"  {trace['title']}: ERROR {trace['error']}", file=out)
+        else:
+            print(
+                f"  {trace['title']} ({trace['op_nodes']:,} op nodes):"
+                f" {trace['median_s']:.2f} s, median of {trace['reps']} fresh first calls",
+                file=out,
+            )
+    if fit:
+        epochs = "" if fit["epochs_run"] is None else f", {fit['epochs_run']} epochs run"
+        c, e = fit["compile=True_s"], fit["compile=False_s"]
+        if c is not None and e is not None:
+            print(
+                f"  {fit['title']}{epochs}: compile=True {c:.2f} s, compile=False {e:.2f} s:"
+                f" compiled {_fmt_x(fit['eager/compiled'])} faster",
+                file=out,
+            )
+        else:
+            print(f"  {fit['title']}{epochs}:", file=out)
+        for label, why in fit["errors"].items():
+            print(f"{'':<6}{label}: ERROR {why}", file=out)
+        rtol = f"{fit['agreement_rtol']:g}".replace("e-0", "e-")
+        print(
+            f"    (median of {fit['reps']} each, interleaved; Histories and final weights agree"
+            f" to {rtol})",
+            file=out,
+        )
+        print(
+            textwrap.fill(
+                f"run: {fit['run']}", 96, initial_indent="    ", subsequent_indent="      "
+            ),
+            file=out,
+        )
+
+
 # --- the report -------------------------------------------------------------------------------
 
 
@@ -315,8 +444,8 @@ def table_rows(outcome: Outcome) -> list[dict[str, Any]]:
         label = f"ours:{variant}" if variant else "ours"
         ours = outcome.median(label)
         title = g.title + (f" (ours: {variant})" if variant else "")
-        if variant == "" and any(c.variant for c in g.cases):
-            title += " (binary +)"
+        if variant == "" and any(c.variant for c in g.cases if c.engine == "ours"):
+            title += f" ({g.plain_variant})"
         rows.append(
             {
                 "key": g.key + (f":{variant}" if variant else ""),
@@ -343,6 +472,9 @@ LEGEND = (
     "demo step, own MLP: the same step with each library's MLP and idiom: micrograd.nn.MLP and",
     "  Python's sum (micrograd's demo) vs nn.MLP and autograd.sum / autograd.dot (ours); the",
     "  same weights; floats: the binary-op forward.",
+    "(ours: compiled): the same step through autograd.compile, traced before timing: the data",
+    "  points are the compiled function's argument, the parameters are captured; timed: the",
+    "  call (a replay of generated code), backward, reading every grad, zeroing the grads.",
     "chain: y = y*w + c with leaves w, c; two op nodes per link.",
     "sum of products: sum of w_i * x_i with binary + for every engine; ours also as",
     "  autograd.sum over the products and as one autograd.dot node.",
@@ -421,12 +553,22 @@ class Target:
         return f"  {self.status:<5} {self.name:<58}{shown:>12} {want}{note}"
 
 
-def targets(outcomes: dict[str, Outcome], memory: dict[str, Any], deepest: int) -> list[Target]:
+def targets(
+    outcomes: dict[str, Outcome],
+    memory: dict[str, Any],
+    deepest: int,
+    compiled: dict[str, Any] | None = None,
+) -> list[Target]:
     def row(key: str) -> dict[str, Any]:
-        o = outcomes.get(key)
-        return table_rows(o)[0] if o else {}
+        group = key.split(":", 1)[0]
+        o = outcomes.get(group)
+        return next((r for r in table_rows(o) if r["key"] == key), {}) if o else {}
 
     mlp, binary = row("demo-mlp"), row("demo-binary")
+    mlp_c, binary_c = row("demo-mlp:compiled"), row("demo-binary:compiled")
+    compiled = compiled or {}
+    trace, fit = compiled.get("trace") or {}, compiled.get("fit") or {}
+    compile_note = "" if our_compile() else "autograd.compile not available"
     chain5 = row("chain-1e5")
     mlp_note = "" if our_mlp_class() else "nn not available"
     torch_note = "" if binary.get("torch") else "torch not installed"
@@ -476,6 +618,42 @@ def targets(outcomes: dict[str, Outcome], memory: dict[str, Any], deepest: int) 
             "<=",
             unit=" B",
         ),
+        Target(
+            "compiled binary-op demo step: multiple of floats floor",
+            binary_c.get("ours/floats"),
+            2.5,
+            "<=",
+            note=compile_note,
+        ),
+        Target(
+            "compiled nn.MLP demo step: multiple of floats floor",
+            mlp_c.get("ours/floats"),
+            2,
+            "<=",
+            note=compile_note or mlp_note,
+        ),
+        Target(
+            "compiled nn.MLP demo step: faster than micrograd's MLP",
+            mlp_c.get("micrograd/ours"),
+            150,
+            ">=",
+            note=compile_note or mlp_note,
+        ),
+        Target(
+            "trace + code generation of the binary-op demo step",
+            trace.get("median_s"),
+            3,
+            "<=",
+            unit=" s",
+            note=compile_note,
+        ),
+        Target(
+            "fit(compile=True) faster than compile=False (demo run)",
+            fit.get("eager/compiled"),
+            4,
+            ">=",
+            note="" if our_fit() else "nn.fit has no compile argument",
+        ),
     ]
 
 
@@ -499,7 +677,7 @@ def profile_ours(groups: list[W.Group], out, top: int = 25) -> None:
             prof.disable()
             buf = io.StringIO()
             pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(top)
-            print(f"\ncProfile of one '{g.title}' step of ours (by own time):", file=out)
+            print(f"\ncProfile of one '{g.title}' step of {case.label} (by own time):", file=out)
             print(buf.getvalue().rstrip(), file=out)
 
 
@@ -511,7 +689,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m benchmarks.bench",
         description="Benchmark chainrule against micrograd, PyTorch 0-d tensors and plain floats.",
     )
-    p.add_argument("--quick", action="store_true", help="fewer repetitions: under a minute")
+    p.add_argument("--quick", action="store_true", help="fewer repetitions: a quick look")
     p.add_argument("--json", metavar="PATH", help="also write every figure to PATH as JSON")
     p.add_argument("--reps", type=int, metavar="N", help="exactly N timed repetitions per workload")
     p.add_argument(
@@ -529,7 +707,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="append",
         metavar="TEXT",
         help="run only workloads whose key contains TEXT (repeatable): demo, chain, sum, "
-        "chain-1e5, memory, ...",
+        "chain-1e5, memory, compile (compile-trace, compile-fit), ...",
     )
     p.add_argument(
         "--engines",
@@ -541,6 +719,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--strict", action="store_true", help="exit 1 if a target fails")
     p.add_argument("--tiny", action="store_true", help="tiny sizes, one repetition (for tests)")
     return p.parse_args(argv)
+
+
+FIT_KEY = "compile-fit"  # fit(compile=True) against compile=False
+TRACE_KEY = "compile-trace"  # the one-off trace of the binary-op demo step
 
 
 def _wanted(key: str, only: list[str] | None) -> bool:
@@ -624,6 +806,8 @@ def _run(args, plan: Plan, reps: int | None, names, engines: dict[str, Engine], 
     for depth in plan.chain_depths:
         builders.append((f"chain-{W._short(depth)}", chain_builder(depth)))
     builders.append((f"sum-{W._short(plan.sum_terms)}", sum_builder))
+    if "ours" in engines and our_fit() is not None:
+        builders.append((FIT_KEY, lambda: W.training_run(plan.train_run)))
 
     log("checking that every engine agrees (untimed warm-up run) ...")
     for key, build in builders:
@@ -649,16 +833,35 @@ def _run(args, plan: Plan, reps: int | None, names, engines: dict[str, Engine], 
         time_group(o, plan.budget(key), reps, gc_on, args.clock)
         log(f"  {o.group.title}: {o.reps} reps ({time.perf_counter() - t0:.1f} s)")
 
-    # 3) memory
+    # 3) the one-off cost of autograd.compile, and the fit comparison
+    compiled: dict[str, Any] = {}
+    if "ours" in engines and our_compile() is not None and _wanted(TRACE_KEY, args.only):
+        log("timing autograd.compile's trace of the binary-op demo step ...")
+        t0 = time.perf_counter()
+        try:
+            compiled["trace"] = measure_trace(engines["ours"], plan, gc_on, args.clock)
+        except Exception as err:  # the other figures still get reported
+            traceback.print_exc(file=sys.stderr)
+            compiled["trace"] = {
+                "title": "trace + code generation, binary-op demo step",
+                "error": f"{type(err).__name__}: {err}",
+            }
+        log(f"  {plan.trace_reps} traces ({time.perf_counter() - t0:.1f} s)")
+    if FIT_KEY in outcomes:
+        compiled["fit"] = fit_summary(outcomes[FIT_KEY], plan.train_run)
+
+    # 4) memory
     memory: dict[str, Any] = {}
     if _wanted("memory", args.only) or _wanted(f"chain-{W._short(plan.memory_depth)}", args.only):
         log("measuring memory ...")
         memory = measure_memory(engines, plan)
 
-    # 4) report
-    ordered = [outcomes[k] for k, _ in builders if k in outcomes]
+    # 5) report
+    timed = [outcomes[k] for k, _ in builders if k in outcomes]
+    ordered = [o for o in timed if o.group.key != FIT_KEY]  # the table's workloads
     print_tables(ordered, out, args.clock)
-    share = cpu_share(ordered)
+    print_compile(compiled, out, args.clock)
+    share = cpu_share(timed)
     if share is not None and share < 0.9:
         print(
             f"\nNOTE: while timing, this process got {share:.0%} of a CPU: other processes were"
@@ -667,7 +870,7 @@ def _run(args, plan: Plan, reps: int | None, names, engines: dict[str, Engine], 
         )
     if memory:
         print_memory(memory, out)
-    tlist = targets(outcomes, memory, deepest)
+    tlist = targets(outcomes, memory, deepest, compiled)
     print(file=out)
     print("Targets", file=out)
     for t in tlist:
@@ -679,9 +882,9 @@ def _run(args, plan: Plan, reps: int | None, names, engines: dict[str, Engine], 
         profile_ours([o.group for o in ordered], out)
 
     if args.json:
-        write_json(args.json, info, plan, ordered, memory, tlist, elapsed, gc_on)
+        write_json(args.json, info, plan, ordered, memory, tlist, elapsed, gc_on, compiled)
 
-    if any(o.errors for o in ordered):
+    if any(o.errors for o in timed) or "error" in compiled.get("trace", {}):
         return 1
     if args.strict and any(t.status == "FAIL" for t in tlist):
         return 1
@@ -756,10 +959,12 @@ def print_memory(memory: dict[str, Any], out) -> None:
         )
 
 
-def write_json(path, info, plan, outcomes, memory, tlist, elapsed, gc_on) -> None:
+def write_json(path, info, plan, outcomes, memory, tlist, elapsed, gc_on, compiled=None) -> None:
+    settings = {k: v for k, v in vars(plan).items() if k != "budgets"}
+    settings["train_run"] = vars(plan.train_run)
     data = {
         "machine": info,
-        "settings": {"gc": gc_on, "plan": {k: v for k, v in vars(plan).items() if k != "budgets"}},
+        "settings": {"gc": gc_on, "plan": settings},
         "elapsed_s": elapsed,
         "workloads": [
             {
@@ -779,6 +984,7 @@ def write_json(path, info, plan, outcomes, memory, tlist, elapsed, gc_on) -> Non
             }
             for o in outcomes
         ],
+        "compile": compiled or {},
         "memory": memory,
         "targets": [
             {

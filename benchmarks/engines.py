@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import inspect
 import sys
 import threading
 import warnings
@@ -108,6 +109,29 @@ def our_mlp_class():
         except ImportError:
             return None
     return mlp
+
+
+def our_compile():
+    """``autograd.compile`` if the engine provides it, else None."""
+    import autograd
+
+    return getattr(autograd, "compile", None)
+
+
+def our_fit():
+    """``nn.fit`` if it trains both compiled and eagerly (its ``compile`` argument), else None."""
+    try:
+        nn = importlib.import_module("nn")
+    except ImportError:
+        return None
+    fit = getattr(nn, "fit", None)
+    if fit is None:
+        return None
+    try:
+        accepts = "compile" in inspect.signature(fit).parameters
+    except (TypeError, ValueError):
+        return None
+    return fit if accepts else None
 
 
 # --- micrograd ----------------------------------------------------------------------

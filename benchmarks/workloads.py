@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import math
 import random
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from .engines import Engine, our_mlp_class
+from .engines import Engine, our_compile, our_fit, our_mlp_class
 
 # --- constants of the workloads -----------------------------------------------------
 
@@ -37,10 +39,14 @@ ATOL = 1e-12  # for results that are zero up to rounding
 
 @dataclass
 class Result:
-    """What a step computed: the output value and, for engines with backward, all grads."""
+    """What a step computed: the output value and, for engines with backward, all grads.
+
+    ``detail`` carries anything else a workload's own check compares (a fit's History).
+    """
 
     value: float
     grads: list[float] | None = None
+    detail: Any = None
 
 
 @dataclass
@@ -67,6 +73,9 @@ class Group:
     unit: str = ""  # "node" or "term"; "" for no per-unit figure
     units: int = 0
     notes: dict[str, str] = field(default_factory=dict)  # engine -> why it is missing
+    plain_variant: str = "binary +"  # what ours without a variant is called beside variants
+    # how the check run's results are compared before timing (raises Disagreement)
+    check: Callable[[str, dict[str, Result]], None] | None = None
 
 
 class Disagreement(RuntimeError):
@@ -168,18 +177,27 @@ def flat_weights(layers) -> list[float]:
 # --- a) the demo step, written with binary ops -------------------------------------------
 
 
-def _demo_binary_case(engine: Engine, X, Y, layers, depth: int) -> Case:
-    E = engine
+def binary_demo_loss(
+    E: Engine, layers, Y: Sequence[float], wrap_inputs: bool = True
+) -> tuple[Callable[[Sequence], Any], list]:
+    """The demo's loss written with binary ops: ``(loss(rows), params)``.
+
+    ``loss`` takes the data points; with ``wrap_inputs`` it makes each number an
+    input of the engine (``E.input``), else the rows already hold inputs (what a
+    compiled function receives). The parameters are made once, here, and captured.
+    """
     leaf, inp, relu = E.leaf, E.input, E.relu
+    if not wrap_inputs:
+        inp = None
     struct = [[([leaf(w) for w in ws], leaf(b)) for ws, b in layer] for layer in layers]
     params = [p for layer in struct for ws, b in layer for p in (*ws, b)]
     plan = [(layer, i == len(struct) - 1) for i, layer in enumerate(struct)]
-    inv_n = 1.0 / len(X)
+    inv_n = 1.0 / len(Y)
 
-    def forward():
+    def loss(rows):
         total = None
-        for row, y in zip(X, Y, strict=True):
-            h = [inp(v) for v in row]
+        for row, y in zip(rows, Y, strict=True):
+            h = [inp(v) for v in row] if inp is not None else list(row)
             for layer, last in plan:
                 out = []
                 for ws, b in layer:
@@ -196,6 +214,16 @@ def _demo_binary_case(engine: Engine, X, Y, layers, depth: int) -> Case:
             reg = sq if reg is None else reg + sq
         return total * inv_n + ALPHA * reg
 
+    return loss, params
+
+
+def _demo_binary_case(engine: Engine, X, Y, layers, depth: int) -> Case:
+    E = engine
+    loss, params = binary_demo_loss(E, layers, Y)
+
+    def forward():
+        return loss(X)
+
     if not E.has_grad:
         return Case(E.name, lambda: Result(forward()))
 
@@ -203,11 +231,88 @@ def _demo_binary_case(engine: Engine, X, Y, layers, depth: int) -> Case:
 
     def step() -> Result:
         zero_grad(params)
-        loss = forward()
-        backward(loss)
-        return Result(value(loss), [grad(p) for p in params])
+        out = forward()
+        backward(out)
+        return Result(value(out), [grad(p) for p in params])
 
     return Case(E.name, step, depth=depth)
+
+
+# --- ours compiled: the same steps through autograd.compile ------------------------------
+
+COMPILED = "compiled"  # the variant name of ours through autograd.compile
+
+
+class CompileFellBack(RuntimeError):
+    """autograd.compile did not replay generated code for a workload (it ran eagerly)."""
+
+
+def traced(compiled: Any, *args: Any) -> Any:
+    """Call ``compiled(*args)`` twice (the trace, then a replay) and make sure both
+    used generated code: a warning that it runs eagerly, or a second trace, would
+    make its timings the eager engine's. Returns the first call's result."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first = compiled(*args)
+        compiled(*args)
+    fell_back = [str(w.message) for w in caught if "autograd.compile" in str(w.message)]
+    for w in caught:  # any other warning is passed on
+        if "autograd.compile" not in str(w.message):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if fell_back:
+        raise CompileFellBack(fell_back[0])
+    if compiled.traces != 1:
+        raise CompileFellBack(
+            f"autograd.compile traced {compiled.traces} times for one argument structure"
+        )
+    return first
+
+
+def _failing(label: str, err: Exception) -> Callable[[], Result]:
+    """A step that raises ``err``: the agreement check reports it as that case's error."""
+
+    def step() -> Result:
+        raise CompileFellBack(f"{label}: {type(err).__name__}: {err}") from err
+
+    return step
+
+
+def _compiled_binary_case(E: Engine, X, Y, layers) -> Case:
+    """The binary-op demo step through ``autograd.compile``: the data points are the
+    compiled function's argument, the parameters are captured by its closure."""
+    loss, params = binary_demo_loss(E, layers, Y, wrap_inputs=False)
+    compiled = our_compile()(loss)
+    try:
+        traced(compiled, X)
+    except Exception as err:  # reported by the agreement check, like any engine's error
+        return Case(E.name, _failing("compiled binary-op demo step", err), COMPILED)
+    zero_grad, backward, value, grad = E.zero_grad, E.backward, E.value, E.grad
+
+    def step() -> Result:
+        zero_grad(params)
+        out = compiled(X)
+        backward(out)
+        return Result(value(out), [grad(p) for p in params])
+
+    step.compiled = compiled  # for tests: every timed call must be a replay
+    return Case(E.name, step, COMPILED)
+
+
+def graph_op_nodes(root: Any) -> int:
+    """How many op nodes (Values with operands) the graph below ``root`` holds."""
+    seen = {id(root)}
+    stack = [root]
+    count = 0
+    while stack:
+        v = stack.pop()
+        prev = v._prev
+        if prev:
+            count += 1
+        for p in prev:
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+    return count
 
 
 def _demo_depth(n_points: int, layers) -> int:
@@ -219,15 +324,21 @@ def _demo_depth(n_points: int, layers) -> int:
 def demo_binary(
     engines: dict[str, Engine], n_points: int = DEMO_POINTS, sizes: Sequence[int] = DEMO_SIZES
 ) -> Group:
-    """a) One step of micrograd's demo with binary ops only, the same code for every engine."""
+    """a) One step of micrograd's demo with binary ops only, the same code for every engine;
+    ours also compiled (``autograd.compile``) when the engine has it."""
     X, Y = two_moons(n_points)
     layers = mlp_weights(sizes)
     depth = _demo_depth(n_points, layers)
-    cases = [
-        _demo_binary_case(E, X, Y, layers, depth if name == "micrograd" else 0)
-        for name, E in engines.items()
-    ]
-    return Group("demo-binary", "demo step, binary ops", cases)
+    cases = []
+    notes: dict[str, str] = {}
+    for name, E in engines.items():
+        cases.append(_demo_binary_case(E, X, Y, layers, depth if name == "micrograd" else 0))
+        if name == "ours":
+            if our_compile() is None:
+                notes["ours:compiled"] = "skipped (autograd.compile not available)"
+            else:
+                cases.append(_compiled_binary_case(E, X, Y, layers))
+    return Group("demo-binary", "demo step, binary ops", cases, notes=notes, plain_variant="eager")
 
 
 # --- b) the demo step, with each library's own MLP ----------------------------------------
@@ -304,10 +415,41 @@ def _our_mlp_case(E: Engine, mlp_class, X, Y, sizes, layers) -> Case:
     return Case(E.name, step)
 
 
+def _compiled_mlp_case(E: Engine, mlp_class, X, Y, sizes, layers) -> Case:
+    """The nn.MLP demo step through ``autograd.compile``: the data points are the
+    argument, the model's parameters are captured."""
+    autograd = E.module
+    model, canon = _mlp_with_weights(mlp_class, sizes, layers)
+    params = model.parameters()
+
+    def loss(rows):
+        scores = [model(x) for x in rows]
+        losses = [(1 + -y * s).relu() for y, s in zip(Y, scores, strict=True)]
+        data_loss = autograd.sum(losses) * (1.0 / len(losses))
+        reg_loss = ALPHA * autograd.dot(params, params)
+        return data_loss + reg_loss
+
+    compiled = our_compile()(loss)
+    try:
+        traced(compiled, X)
+    except Exception as err:  # reported by the agreement check, like any engine's error
+        return Case(E.name, _failing("compiled nn.MLP demo step", err), COMPILED)
+
+    def step() -> Result:
+        model.zero_grad()
+        total = compiled(X)
+        total.backward()
+        return Result(total.data, [p.grad for p in canon])
+
+    step.compiled = compiled
+    return Case(E.name, step, COMPILED)
+
+
 def demo_own_mlp(
     engines: dict[str, Engine], n_points: int = DEMO_POINTS, sizes: Sequence[int] = DEMO_SIZES
 ) -> Group:
-    """b) The same step with each library's own MLP class; plain floats as the floor."""
+    """b) The same step with each library's own MLP class (ours also compiled);
+    plain floats as the floor."""
     X, Y = two_moons(n_points)
     layers = mlp_weights(sizes)
     cases: list[Case] = []
@@ -318,6 +460,10 @@ def demo_own_mlp(
             notes["ours"] = "skipped (nn not available)"
         else:
             cases.append(_our_mlp_case(engines["ours"], mlp_class, X, Y, sizes, layers))
+            if our_compile() is None:
+                notes["ours:compiled"] = "skipped (autograd.compile not available)"
+            else:
+                cases.append(_compiled_mlp_case(engines["ours"], mlp_class, X, Y, sizes, layers))
     if "micrograd" in engines:
         depth = _demo_depth(n_points, layers)
         cases.append(_micrograd_mlp_case(engines["micrograd"], X, Y, sizes, layers, depth))
@@ -325,7 +471,7 @@ def demo_own_mlp(
         notes["torch"] = "n/a (no scalar MLP class)"
     if "floats" in engines:
         cases.append(_demo_binary_case(engines["floats"], X, Y, layers, 0))
-    return Group("demo-mlp", "demo step, own MLP", cases, notes=notes)
+    return Group("demo-mlp", "demo step, own MLP", cases, notes=notes, plain_variant="eager")
 
 
 # --- c) a deep chain y = y*w + c ----------------------------------------------------------
@@ -439,6 +585,141 @@ def wide_sum(engines: dict[str, Engine], n: int) -> Group:
             for variant in ("autograd.sum", "autograd.dot"):
                 cases.append(_wide_case(E, ws_data, xs_data, variant))
     return Group(f"sum-{_short(n)}", f"sum of {_short(n)} products", cases, unit="term", units=n)
+
+
+# --- e) the demo's training run: fit(compile=True) against fit(compile=False) -------------
+
+
+@dataclass(frozen=True)
+class TrainRun:
+    """A training run like ``python -m nn train``'s: a data set, an MLP, fit's settings.
+
+    The defaults are that command's defaults (nn/cli.py; a smoke test checks
+    they still agree): two moons (200 points, noise 0.1, seed 0), 25% held out
+    for validation, MLP 2-16-16-1 with relu, ``bce_logits``, Adam with lr 0.05,
+    full batch, up to 200 epochs with patience 30.
+    """
+
+    dataset: str = "moons"
+    n: int = 200
+    noise: float = 0.1
+    seed: int = 0
+    val_split: float = 0.25
+    hidden: tuple[int, ...] = (16, 16)
+    activation: str = "relu"
+    loss: str = "bce_logits"
+    optimizer: str = "adam"
+    lr: float = 0.05
+    epochs: int = 200
+    batch_size: int | None = None
+    patience: int = 30
+
+    def describe(self) -> str:
+        sizes = "-".join(str(k) for k in (2, *self.hidden, 1))
+        batch = "full batch" if self.batch_size is None else f"batches of {self.batch_size}"
+        return (
+            f"{self.dataset} n={self.n} noise {self.noise:g} seed {self.seed}, "
+            f"val {self.val_split:.0%}, MLP {sizes} {self.activation}, {self.loss}, "
+            f"{self.optimizer} lr {self.lr:g}, {batch}, {self.epochs} epochs, "
+            f"patience {self.patience}"
+        )
+
+
+DEMO_RUN = TrainRun()
+
+# History fields compared between the two runs (time and config are not results)
+HISTORY_SERIES = ("epoch", "loss", "val_loss", "accuracy", "val_accuracy", "grad_norm", "lr")
+HISTORY_SUMMARY = (
+    "best_epoch",
+    "stopped_early",
+    "interrupted",
+    "updates",
+    "perturbations",
+    "perturbed_epochs",
+)
+
+
+def _train_case(run: TrainRun, compile_: bool) -> Case:
+    """One ``nn.fit`` of ``run``, compiled or eager; the data are made once, outside the
+    step, and each step starts from the same seeded initial weights."""
+    import nn
+
+    X, y = nn.get_dataset(run.dataset, n=run.n, noise=run.noise, seed=run.seed)
+    X_train, y_train, X_val, y_val = nn.train_val_split(X, y, run.val_split, seed=run.seed)
+    fit = our_fit()
+
+    def step() -> Result:
+        nn.manual_seed(run.seed)  # the initial weights, as the command line draws them
+        model = nn.MLP(
+            len(X[0]), [*run.hidden, 1], activation=run.activation, output_activation=None
+        )
+        history = fit(
+            model,
+            X_train,
+            y_train,
+            loss=run.loss,
+            optimizer=run.optimizer,
+            lr=run.lr,
+            epochs=run.epochs,
+            batch_size=run.batch_size,
+            val_data=(X_val, y_val),
+            early_stopping=run.patience,
+            seed=run.seed,
+            progress=False,
+            compile=compile_,
+        )
+        final = history.val_loss[-1] if history.val_loss else math.nan
+        return Result(final, [p.data for p in model.parameters()], history)
+
+    return Case("ours", step, f"compile={compile_}")
+
+
+def check_training_runs(title: str, results: dict[str, Result]) -> None:
+    """Raise ``Disagreement`` unless the runs' Histories (every series and summary
+    field but the times) and final weights agree to ``RTOL``."""
+    problems: list[str] = []
+    labels = list(results)
+    for label in labels[1:]:
+        problems += history_problems(
+            results[labels[0]].detail, results[label].detail, labels[0], label
+        )
+    if problems:
+        raise Disagreement(
+            f"runs disagree on {title!r} (tolerance {RTOL:g} relative):\n  " + "\n  ".join(problems)
+        )
+    check_agreement(title, results)  # the final validation loss and the final weights
+
+
+def history_problems(a: Any, b: Any, name_a: str = "a", name_b: str = "b") -> list[str]:
+    """What differs between Histories ``a`` and ``b`` beyond ``RTOL`` (times aside)."""
+
+    def same(x, y) -> bool:
+        if isinstance(x, float) or isinstance(y, float):
+            return x is not None and y is not None and close(x, y)
+        return x == y
+
+    problems = []
+    for name in HISTORY_SERIES:
+        xs, ys = getattr(a, name), getattr(b, name)
+        if len(xs) != len(ys):
+            problems.append(f"History.{name}: {len(xs)} entries in {name_a}, {len(ys)} in {name_b}")
+            continue
+        bad = [i for i, (x, y) in enumerate(zip(xs, ys, strict=True)) if not same(x, y)]
+        for i in bad[:3]:
+            problems.append(f"History.{name}[{i}]: {name_a}={xs[i]!r} but {name_b}={ys[i]!r}")
+        if len(bad) > 3:
+            problems.append(f"... and {len(bad) - 3} more entries of History.{name} differ")
+    for name in HISTORY_SUMMARY:
+        x, y = getattr(a, name), getattr(b, name)
+        if x != y:
+            problems.append(f"History.{name}: {name_a}={x!r} but {name_b}={y!r}")
+    return problems
+
+
+def training_run(run: TrainRun = DEMO_RUN) -> Group:
+    """e) ``nn.fit`` on the demo's training run, compiled and eagerly."""
+    cases = [_train_case(run, True), _train_case(run, False)]
+    return Group("compile-fit", "fit, the demo's training run", cases, check=check_training_runs)
 
 
 def _short(n: int) -> str:

@@ -5,6 +5,8 @@ No timing is asserted anywhere: these tests only check that the machinery works.
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import io
 import json
 import math
@@ -12,6 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
+
+import autograd
+import nn
+from autograd import Value
+from nn import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # benchmarks/ is not an installed package
@@ -29,7 +36,17 @@ def tiny_groups() -> list[workloads.Group]:
         workloads.demo_own_mlp(ENGINES, TINY.demo_points, TINY.demo_sizes),
         workloads.chain(ENGINES, 30),
         workloads.wide_sum(ENGINES, 12),
+        workloads.training_run(TINY.train_run),
     ]
+
+
+def tiny_demo(key: str) -> workloads.Group:
+    build = workloads.demo_binary if key == "demo-binary" else workloads.demo_own_mlp
+    return build(ENGINES, TINY.demo_points, TINY.demo_sizes)
+
+
+def compiled_case(group: workloads.Group) -> workloads.Case:
+    return next(c for c in group.cases if c.label == "ours:compiled")
 
 
 def _perturbed(case: workloads.Case, *, value: float = 0.0, grad: float = 0.0):
@@ -40,7 +57,7 @@ def _perturbed(case: workloads.Case, *, value: float = 0.0, grad: float = 0.0):
         grads = None if r.grads is None else list(r.grads)
         if grads and grad:
             grads[-1] *= 1.0 + grad
-        return workloads.Result(r.value * (1.0 + value), grads)
+        return workloads.Result(r.value * (1.0 + value), grads, r.detail)
 
     return step
 
@@ -115,15 +132,35 @@ def test_tiny_run_prints_the_report_and_writes_json(tmp_path):
         "Targets",
         "mg/ours",
         "bytes per node",
-        "demo step, binary ops",
+        "demo step, binary ops (eager)",
+        "demo step, binary ops (ours: compiled)",
+        "demo step, own MLP (ours: compiled)",
         f"sum of {TINY.sum_terms} products",
+        "trace + code generation, binary-op demo step",
+        "fit, the demo's training run",
+        "compiled binary-op demo step: multiple of floats floor",
     ):
         assert needle in text, needle
     data = json.loads(path.read_text())
     keys = [w["key"] for w in data["workloads"]]
     assert keys[:2] == ["demo-binary", "demo-mlp"] and any(k.startswith("sum") for k in keys)
+    assert "compile-fit" not in keys  # reported in its own section, not as engine columns
     assert {t["status"] for t in data["targets"]} <= {"PASS", "FAIL", "SKIP"}
-    assert len(data["targets"]) == 7
+    assert len(data["targets"]) == 12
+    # the five targets of autograd.compile come last, and every one was measured
+    compile_targets = data["targets"][7:]
+    assert "trace + code generation" in compile_targets[3]["name"]
+    assert all(t["status"] != "SKIP" for t in compile_targets), compile_targets
+    rows = {r["key"]: r for w in data["workloads"] for r in w["rows"]}
+    for key in ("demo-binary", "demo-binary:compiled", "demo-mlp", "demo-mlp:compiled"):
+        assert rows[key]["ours/floats"] > 0 and rows[key]["floats"] > 0, key
+    trace = data["compile"]["trace"]
+    assert trace["reps"] == len(trace["samples_s"]) == TINY.trace_reps
+    assert trace["median_s"] > 0 and trace["op_nodes"] > 0
+    fit = data["compile"]["fit"]
+    assert fit["settings"] == json.loads(json.dumps(dataclasses.asdict(TINY.train_run)))
+    assert fit["eager/compiled"] == pytest.approx(fit["compile=False_s"] / fit["compile=True_s"])
+    assert set(fit["samples_s"]) == {"ours:compile=True", "ours:compile=False"}
     assert data["memory"]["graph_bytes_per_node"]["ours"] > 0
     demo = data["workloads"][0]
     assert all(len(s) == 1 for s in demo["samples_s"].values())
@@ -181,3 +218,236 @@ def test_two_moons_is_deterministic_and_balanced():
 
 def test_unknown_engine_is_refused():
     assert bench.main(["--tiny", "--engines", "ours,tensorflow"], out=io.StringIO()) == 2
+
+
+# --- autograd.compile rows -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["demo-binary", "demo-mlp"])
+def test_compiled_demo_step_agrees_and_only_replays(key):
+    group = tiny_demo(key)
+    case = compiled_case(group)
+    compiled = case.step.compiled
+    assert compiled.traces == 1  # traced once, before anything is checked or timed
+    outcome = bench.check_group(group)
+    assert not outcome.errors, outcome.errors
+    bench.time_group(outcome, bench.Budget(0.0, 1, 1), 3, gc_on=True)
+    assert len(outcome.samples["ours:compiled"]) == 3
+    assert compiled.traces == 1  # every checked and timed call replayed the first trace
+    rows = {r["key"]: r for r in bench.table_rows(outcome)}
+    eager, fast = rows[key], rows[f"{key}:compiled"]
+    assert eager["title"].endswith("(eager)") and fast["title"].endswith("(ours: compiled)")
+    assert fast["floats"] == eager["floats"]  # the same floor, measured in the same rounds
+    assert fast["ours/floats"] == pytest.approx(fast["ours"] / fast["floats"])
+
+
+def test_compiled_binary_step_is_the_eager_computation():
+    # the compiled function is the eager loss itself: same value and gradients at
+    # full size, and its graph has one op node per operation of the demo's code
+    E = ENGINES["ours"]
+    X, Y = workloads.two_moons(10)
+    layers = workloads.mlp_weights((2, 4, 1))
+    loss, params = workloads.binary_demo_loss(E, layers, Y, wrap_inputs=False)
+    eager = loss([[Value(v) for v in row] for row in X])
+    eager.backward()
+    expected = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    step = autograd.compile(loss)
+    out = step(X)
+    out.backward()
+    assert out.data == pytest.approx(eager.data, rel=1e-12)
+    assert [p.grad for p in params] == pytest.approx(expected, rel=1e-12)
+    # per point: 4 hidden neurons of 2 (* and +) pairs and a relu, one output of
+    # 4 pairs, then the hinge (*, +, relu) and the running total; then 17 squares
+    # and 16 adds of the L2 term, and its 3 final ops
+    per_point = 4 * (2 * 2 + 1) + 4 * 2 + 3 + 1
+    assert workloads.graph_op_nodes(eager) == 10 * per_point - 1 + 17 + 16 + 3
+
+
+@pytest.mark.parametrize("key", ["demo-binary", "demo-mlp"])
+@pytest.mark.parametrize("where", ["value", "grad"])
+def test_a_wrong_compiled_result_is_caught(key, where):
+    group = tiny_demo(key)
+    victim = compiled_case(group)
+    inner = victim.step
+
+    def wrong() -> workloads.Result:  # off by 1e-7 relative: far beyond the tolerance
+        r = inner()
+        if where == "value":
+            return workloads.Result(r.value * (1 + 1e-7), r.grads)
+        return workloads.Result(r.value, [g * (1 + 1e-7) for g in r.grads])
+
+    victim.step = wrong
+    with pytest.raises(workloads.Disagreement) as info:
+        bench.check_group(group)
+    message = str(info.value)
+    assert "ours:compiled" in message
+    assert ("output value" if where == "value" else "grad[") in message
+
+
+def test_a_compile_that_falls_back_to_eager_is_an_error(monkeypatch):
+    # a trace autograd.compile cannot replay would make the "compiled" row time the
+    # eager engine: the case fails its check run instead of being timed
+    real = autograd.compile
+
+    def compile_with_user_op(fn):
+        def wrapped(rows):
+            out = fn(rows)
+            lecture_style = Value(out.data, (out,), "copy")  # a node made by user code
+
+            def _backward():
+                out.grad += lecture_style.grad
+
+            lecture_style._backward = _backward
+            return lecture_style
+
+        return real(wrapped)
+
+    monkeypatch.setattr(workloads, "our_compile", lambda: compile_with_user_op)
+    group = tiny_demo("demo-binary")
+    outcome = bench.check_group(group)
+    assert "cannot compile" in outcome.errors["ours:compiled"]
+    assert "ours:compiled" not in {c.label for c in group.cases}  # never timed
+
+
+def test_traced_refuses_a_second_trace():
+    state = Value(1.0)
+
+    def flips(x):  # its branch depends on a captured Value it changes itself
+        out = x * 2 if state > 0 else x * 3
+        state.data = -state.data
+        return out
+
+    with pytest.raises(workloads.CompileFellBack, match="traced 2 times"):
+        workloads.traced(autograd.compile(flips), 3.0)
+
+
+def test_compile_rows_are_skipped_without_autograd_compile(monkeypatch):
+    monkeypatch.setattr(workloads, "our_compile", lambda: None)
+    monkeypatch.setattr(bench, "our_compile", lambda: None)
+    group = tiny_demo("demo-binary")
+    assert [c.label for c in group.cases if c.engine == "ours"] == ["ours"]
+    assert group.notes["ours:compiled"] == "skipped (autograd.compile not available)"
+    out = io.StringIO()
+    assert bench.main(["--tiny", "--only", "demo-binary"], out=out) == 0
+    text = out.getvalue()
+    assert "SKIP  compiled binary-op demo step" in text
+    assert "autograd.compile not available" in text
+
+
+def test_profile_option_covers_the_compiled_step():
+    out = io.StringIO()
+    assert bench.main(["--tiny", "--only", "demo-binary", "--profile"], out=out) == 0
+    assert "cProfile of one 'demo step, binary ops' step of ours:compiled" in out.getvalue()
+
+
+# --- the one-off trace, and fit(compile=True) against compile=False ---------------------
+
+
+def test_trace_time_is_measured_on_fresh_compiles():
+    plan = dataclasses.replace(TINY, trace_reps=3)
+    trace = bench.measure_trace(ENGINES["ours"], plan, gc_on=True)
+    assert trace["reps"] == 3 and len(trace["wall_s"]) == len(trace["cpu_s"]) == 3
+    assert min(trace["samples_s"]) <= trace["median_s"] <= max(trace["samples_s"])
+    X, Y = workloads.two_moons(TINY.demo_points)
+    loss, _ = workloads.binary_demo_loss(ENGINES["ours"], workloads.mlp_weights(TINY.demo_sizes), Y)
+    assert trace["op_nodes"] == workloads.graph_op_nodes(loss(X))
+
+
+def test_demo_run_is_the_command_lines_default_run():
+    args = cli.build_parser().parse_args(["train"])
+    run = workloads.DEMO_RUN
+    X, y = nn.get_dataset(args.dataset, n=args.n, seed=args.seed)
+    moons_noise = inspect.signature(nn.DATASETS[args.dataset]).parameters["noise"].default
+    assert (run.dataset, run.n, run.seed) == (args.dataset, args.n, args.seed)
+    assert args.noise is None and run.noise == moons_noise
+    assert run.val_split == args.val_split
+    assert list(run.hidden) == args.hidden and run.activation == args.activation
+    assert run.loss == nn.get_task(args.loss, y, 1).loss
+    assert run.optimizer == args.optimizer and args.lr is None
+    assert run.lr == cli.CLI_LR[args.optimizer]
+    assert (run.epochs, run.batch_size, run.patience) == (
+        args.epochs,
+        args.batch_size,
+        args.patience,
+    )
+    assert args.l2 == 0 and args.perturb == 0 and args.schedule is None
+
+
+def test_training_runs_agree_and_carry_their_histories():
+    group = workloads.training_run(TINY.train_run)
+    outcome = bench.check_group(group)
+    assert not outcome.errors, outcome.errors
+    compiled = outcome.results["ours:compile=True"].detail
+    eager = outcome.results["ours:compile=False"].detail
+    assert compiled.epochs_run == eager.epochs_run == TINY.train_run.epochs
+    assert workloads.history_problems(compiled, eager) == []
+
+
+def _history_changed(case: workloads.Case, change):
+    inner = case.step
+
+    def step() -> workloads.Result:
+        r = inner()
+        change(r.detail)
+        return r
+
+    return step
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda h: h.loss.__setitem__(1, h.loss[1] * (1 + 1e-7)), "History.loss[1]"),
+        (lambda h: h.val_accuracy.__setitem__(0, None), "History.val_accuracy[0]"),
+        (lambda h: h.grad_norm.append(1.0), "History.grad_norm: 4 entries"),
+        (lambda h: setattr(h, "best_epoch", 99), "History.best_epoch"),
+    ],
+)
+def test_a_different_compiled_history_is_caught(change, expected):
+    group = workloads.training_run(TINY.train_run)
+    victim = group.cases[0]
+    assert victim.label == "ours:compile=True"
+    victim.step = _history_changed(victim, change)
+    with pytest.raises(workloads.Disagreement, match="runs disagree") as info:
+        bench.check_group(group)
+    assert expected in str(info.value)
+
+
+def test_different_final_weights_are_caught():
+    group = workloads.training_run(TINY.train_run)
+    group.cases[0].step = _perturbed(group.cases[0], grad=1e-7)
+    with pytest.raises(workloads.Disagreement, match="grad\\["):
+        bench.check_group(group)
+
+
+def test_main_aborts_when_the_training_runs_disagree(monkeypatch):
+    real = workloads.training_run
+
+    def broken(run):
+        group = real(run)
+        victim = group.cases[0]
+        victim.step = _history_changed(victim, lambda h: h.lr.__setitem__(0, 1.0))
+        return group
+
+    monkeypatch.setattr(workloads, "training_run", broken)
+    out = io.StringIO()
+    assert bench.main(["--tiny", "--only", "compile"], out=out) == 2
+    assert 'ABORTED: runs disagree on "fit, the demo\'s training run"' in out.getvalue()
+    assert "Targets" not in out.getvalue()
+
+
+def test_only_compile_reports_the_trace_and_the_fit(tmp_path):
+    path = tmp_path / "bench.json"
+    out = io.StringIO()
+    assert bench.main(["--tiny", "--only", "compile", "--json", str(path)], out=out) == 0
+    text = out.getvalue()
+    assert "autograd.compile (wall-clock time)" in text
+    assert "fresh first calls" in text and "compile=True" in text and "faster" in text
+    assert "Histories and final weights agree to 1e-9" in text
+    data = json.loads(path.read_text())
+    assert data["workloads"] == []  # no engine workload matched
+    status = {t["name"]: t["status"] for t in data["targets"]}
+    assert status["trace + code generation of the binary-op demo step"] != "SKIP"
+    assert status["fit(compile=True) faster than compile=False (demo run)"] != "SKIP"
