@@ -16,6 +16,7 @@ import inspect
 import keyword
 import math
 import numbers
+import re
 import threading
 import unicodedata
 import warnings
@@ -140,6 +141,7 @@ class _Recorder:
 _NAMESPACE_BASE = {k: v for k, v in vars(ops).items() if not k.startswith("__")}
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _CHUNK = 64  # terms per line: a longer + chain nests too deep for Python's compiler
 
 
@@ -340,7 +342,9 @@ class Trace:
         position = {id(v): self._creation_position(v) for v in self.program}
         decisions = sorted(self.rec.decisions, key=lambda d: d[0])
         di = 0
-        tape: list[str] = list(var.values())
+        tape: list[str] = list(var.values())  # numbers and inputs: always kept
+        tape_ids: list[int] = [*self.number_index, *self.input_of]
+        node_names: list[tuple[int, str]] = []  # program nodes, in order
         for v in self.program:
             while di < len(decisions) and decisions[di][0] <= position[id(v)]:
                 fwd.append(self._guard(decisions[di], ref, number))
@@ -360,21 +364,13 @@ class Trace:
                     fwd.extend(_sum_lines(var[vid], "=", expr))
                 else:
                     fwd.append(f"    {var[vid]} = {expr}")
-            tape.append(var[vid])
+            node_names.append((vid, var[vid]))
         while di < len(decisions):
             fwd.append(self._guard(decisions[di], ref, number))
             di += 1
         out = ref(self.result)
-        saved = f"({', '.join(tape)}{',' if len(tape) == 1 else ''})"
-        if self.aux is None:
-            fwd.append(f"    return {out}, {saved}")
-        else:
-            extra = ", ".join(ref(v) for v in self.aux)
-            fwd.append(f"    return {out}, {saved}, ({extra}{',' if len(self.aux) == 1 else ''})")
 
-        bwd = ["def backward(g, ins, tape):"]
-        if tape:
-            bwd.append(f"    {', '.join(tape)}{',' if len(tape) == 1 else ''} = tape")
+        bwd: list[str] = []
         # Each node's gradient is written once, as the sum of what its consumers
         # send it: consumers come later in the program, so in reverse order all
         # of them are done by the time the node itself is reached.
@@ -391,8 +387,11 @@ class Trace:
                 terms = sent.pop(vid, None)
                 if not terms:
                     continue
-                g = f"d_{var[vid]}"
-                bwd.extend(_sum_lines(g, "=", terms))
+                if len(terms) == 1 and terms[0].isidentifier():
+                    g = terms[0]  # one consumer passing its gradient on unchanged: no copy
+                else:
+                    g = f"d_{var[vid]}"
+                    bwd.extend(_sum_lines(g, "=", terms))
             operands = [ref(p) for p in v.parents]
             rule = v._rule
             parents = v.parents
@@ -416,8 +415,24 @@ class Trace:
                 sent.setdefault(vid, []).append("g")
             if sent.get(vid):
                 bwd.extend(_sum_lines(f"ins[{k}].grad", "+=", sent[vid]))
-        if len(bwd) == 1 or (len(bwd) == 2 and tape):
-            bwd.append("    pass")
+
+        # The tape keeps the numbers, the inputs, and the node values backward reads.
+        read = set(_IDENTIFIER.findall("\n".join(bwd)))
+        for vid, name in node_names:
+            if name in read:
+                tape.append(name)
+                tape_ids.append(vid)
+        self._tids = tape_ids
+        saved = f"({', '.join(tape)}{',' if len(tape) == 1 else ''})"
+        if self.aux is None:
+            fwd.append(f"    return {out}, {saved}")
+        else:
+            extra = ", ".join(ref(v) for v in self.aux)
+            fwd.append(f"    return {out}, {saved}, ({extra}{',' if len(self.aux) == 1 else ''})")
+        head = ["def backward(g, ins, tape):"]
+        if tape:
+            head.append(f"    {', '.join(tape)}{',' if len(tape) == 1 else ''} = tape")
+        bwd = head + (bwd or ["    pass"])
 
         header = [
             f"# autograd.compile: {self.fn_name}, {len(self.program)} nodes, "
@@ -542,14 +557,8 @@ class Trace:
         return get(self.result)
 
     def _tape_ids(self) -> list[int]:
-        if not hasattr(self, "_tids"):
-            ids = list(self.number_index)
-            ids += list(self.input_of)
-            ids += [
-                id(v) for v in self.program
-                if v._rule is not None or id(v) in self.rec.detached
-            ]
-            self._tids = ids
+        """What the tape holds, in order: the numbers, the inputs, then the node
+        values backward reads (set by _generate)."""
         return self._tids
 
 
