@@ -499,7 +499,8 @@ def test_ctrl_c_saves_and_exits_130(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [sys.executable, "-m", "nn", "train", "--n", "40", "--hidden", "4", "--epochs",
-         "1000000", "--no-progress", "--out", str(out)],
+         "1000000", "--patience", "0",  # no early stop: the run lasts until the signal
+         "--no-progress", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
         env={**os.environ, "PYTHONPATH": REPO},
     )
