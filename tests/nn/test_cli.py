@@ -503,6 +503,9 @@ def test_ctrl_c_saves_and_exits_130(tmp_path):
          "--no-progress", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
         env={**os.environ, "PYTHONPATH": REPO},
+        # A child inherits an ignored SIGINT (as some test-runner workers have it),
+        # and Python then never raises KeyboardInterrupt: give it a shell's default.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         for line in proc.stdout:  # wait until training is under way
