@@ -143,6 +143,7 @@ _NAMESPACE_BASE = {k: v for k, v in vars(ops).items() if not k.startswith("__")}
 
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _CHUNK = 64  # terms per line: a longer + chain nests too deep for Python's compiler
+_MAX_FOLD_DEPTH = 24  # nested parentheses per expression: Python's parser allows 200
 
 
 def _sum_lines(target: str, op: str, terms: list[str]) -> list[str]:
@@ -339,35 +340,12 @@ class Trace:
             bound[name] = x
             return name
 
-        position = {id(v): self._creation_position(v) for v in self.program}
-        decisions = sorted(self.rec.decisions, key=lambda d: d[0])
-        di = 0
-        tape: list[str] = list(var.values())  # numbers and inputs: always kept
-        tape_ids: list[int] = [*self.number_index, *self.input_of]
-        node_names: list[tuple[int, str]] = []  # program nodes, in order
+        # Every node gets its name first: backward is written before forward, so
+        # forward knows which values backward reads and may fold the others into
+        # the expression of their one consumer.
         for v in self.program:
-            while di < len(decisions) and decisions[di][0] <= position[id(v)]:
-                fwd.append(self._guard(decisions[di], ref, number))
-                di += 1
-            vid = id(v)
-            if v._rule is None:
-                src = self.rec.detached.get(vid)
-                if src is None:
-                    continue  # constants are written inline
-                var[vid] = names.make(v.label)
-                fwd.append(f"    {var[vid]} = {ref(src)}  # detach()")
-            else:
-                operands = [ref(p) for p in v.parents]
-                var[vid] = names.make(v.label)
-                expr = self._forward_expr(v._rule, operands)
-                if isinstance(expr, list):  # terms of a sum, added left to right
-                    fwd.extend(_sum_lines(var[vid], "=", expr))
-                else:
-                    fwd.append(f"    {var[vid]} = {expr}")
-            node_names.append((vid, var[vid]))
-        while di < len(decisions):
-            fwd.append(self._guard(decisions[di], ref, number))
-            di += 1
+            if v._rule is not None or id(v) in self.rec.detached:
+                var[id(v)] = names.make(v.label)
         out = ref(self.result)
 
         bwd: list[str] = []
@@ -416,12 +394,8 @@ class Trace:
             if sent.get(vid):
                 bwd.extend(_sum_lines(f"ins[{k}].grad", "+=", sent[vid]))
 
-        # The tape keeps the numbers, the inputs, and the node values backward reads.
         read = set(_IDENTIFIER.findall("\n".join(bwd)))
-        for vid, name in node_names:
-            if name in read:
-                tape.append(name)
-                tape_ids.append(vid)
+        fwd, tape, tape_ids = self._forward_lines(fwd, var, ref, number, read)
         self._tids = tape_ids
         saved = f"({', '.join(tape)}{',' if len(tape) == 1 else ''})"
         if self.aux is None:
@@ -437,7 +411,7 @@ class Trace:
         header = [
             f"# autograd.compile: {self.fn_name}, {len(self.program)} nodes, "
             f"{len(self.inputs)} inputs ({self.n_grad} differentiable), "
-            f"{len(decisions)} guards",
+            f"{len(self.rec.decisions)} guards",
         ]
         self.code = "\n".join(header + fwd + ["", ""] + bwd) + "\n"
         namespace = dict(_NAMESPACE_BASE)
@@ -446,6 +420,74 @@ class Trace:
         exec(source, namespace)  # noqa: S102 - our own generated source
         self.forward: Callable = namespace["forward"]
         self.backward: Callable = namespace["backward"]
+
+    def _forward_lines(
+        self, fwd: list[str], var: dict[int, str], ref: Callable, number: Callable,
+        read: set[str],
+    ) -> tuple[list[str], list[str], list[int]]:
+        """The forward body, and the tape: the numbers, the inputs, and the node
+        values backward reads (``read``).
+
+        An unlabelled node that backward does not read, that one other node
+        uses once and that no guard, aux value or detach() names is not given a
+        line of its own: its expression goes, parenthesised, into its consumer's. Python
+        evaluates it at the same point of the same sum, so every number is the
+        same; the code is shorter, so it compiles and runs faster.
+        """
+        tape: list[str] = [var[vid] for vid in (*self.number_index, *self.input_of)]
+        tape_ids: list[int] = [*self.number_index, *self.input_of]
+        uses: dict[int, int] = {}
+        for v in self.program:
+            if v._rule is not None:
+                for p in v.parents:
+                    uses[id(p)] = uses.get(id(p), 0) + 1
+        pinned = {id(self.result)}
+        pinned.update(id(x) for d in self.rec.decisions for x in (d[1], d[3]))
+        pinned.update(id(x) for x in self.aux or ())
+        pinned.update(id(src) for src in self.rec.detached.values())
+        folded: dict[int, tuple[str, int]] = {}  # node -> (expression, nesting depth)
+
+        def fref(p: Value) -> tuple[str, int]:
+            got = folded.pop(id(p), None)
+            return got if got is not None else (ref(p), 0)
+
+        position = {id(v): self._creation_position(v) for v in self.program}
+        decisions = sorted(self.rec.decisions, key=lambda d: d[0])
+        di = 0
+        for v in self.program:
+            while di < len(decisions) and decisions[di][0] <= position[id(v)]:
+                fwd.append(self._guard(decisions[di], ref, number))
+                di += 1
+            vid = id(v)
+            if v._rule is None:
+                src = self.rec.detached.get(vid)
+                if src is None:
+                    continue  # constants are written inline
+                fwd.append(f"    {var[vid]} = {ref(src)}  # detach()")
+            else:
+                parts = [fref(p) for p in v.parents]
+                depth = 1 + max((d for _, d in parts), default=0)
+                expr = self._forward_expr(v._rule, [e for e, _ in parts])
+                if (
+                    var[vid] not in read and uses.get(vid) == 1 and vid not in pinned
+                    and not v.label  # a node the user named keeps its own line
+                    and depth <= _MAX_FOLD_DEPTH
+                    and (not isinstance(expr, list) or len(expr) <= _CHUNK)
+                ):
+                    text = " + ".join(expr) if isinstance(expr, list) else expr
+                    folded[vid] = (f"({text})", depth)
+                    continue
+                if isinstance(expr, list):  # terms of a sum, added left to right
+                    fwd.extend(_sum_lines(var[vid], "=", expr))
+                else:
+                    fwd.append(f"    {var[vid]} = {expr}")
+            if var[vid] in read:
+                tape.append(var[vid])
+                tape_ids.append(vid)
+        while di < len(decisions):
+            fwd.append(self._guard(decisions[di], ref, number))
+            di += 1
+        return fwd, tape, tape_ids
 
     def _creation_position(self, v: Value) -> int:
         return self._positions()[id(v)]

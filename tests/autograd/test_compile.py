@@ -832,10 +832,11 @@ def test_code_is_readable_python_naming_labelled_nodes() -> None:
     ]
     for name in ("x", "y", "z", "w_x", "w_y", "w_q", "w_z", "q", "f"):
         assert name in assigned, (name, code)
-    # one statement per node: 6 nodes (4 products, 2 sums), each assigned once
-    node_lines = [ln for ln in code.splitlines() if "=" in ln and ("*" in ln or "+" in ln)
+    # one statement per labelled node (q, f); the unlabelled products, which
+    # backward does not read and one node uses, fold into their sum
+    node_lines = [ln.strip() for ln in code.splitlines() if "=" in ln and ("*" in ln or "+" in ln)
                   and "def " not in ln and "grad" not in ln and "d_" not in ln]
-    assert len(node_lines) == 6, code
+    assert node_lines == ["q = (w_x * x) + (w_y * y)", "f = (q * w_q) + (w_z * z)"], code
     assert "return f," in code
     grads_written = [ln.strip() for ln in code.splitlines() if ".grad +=" in ln]
     assert len(grads_written) == 4
@@ -997,3 +998,27 @@ def test_replays_allocate_nothing_that_stays() -> None:
     assert max(sizes) < 64 * 1024, sizes  # no per-call growth: 10^4 calls, a few KB at most
     assert sizes[-1] - sizes[0] < 8 * 1024, sizes
     assert step.traces == 1
+
+
+def test_folded_expressions_stay_shallow_on_long_chains() -> None:
+    """Unlabelled values backward never reads (the results of +, -, neg) fold into
+    their consumer's expression; a chain thousands long must still give Python
+    code its parser accepts, and the eager numbers."""
+    w = Value(0.5)
+
+    def chain(x):
+        y = x
+        for i in range(3000):
+            y = -(y + w) if i % 3 else y - 0.25
+        return y
+
+    step = compile(chain)
+    out = step(1.0)
+    out.backward()
+    w2 = Value(0.5)  # the same chain, eagerly
+    y = Value(1.0)
+    for i in range(3000):
+        y = -(y + w2) if i % 3 else y - 0.25
+    y.backward()
+    assert out.data == y.data and w.grad == w2.grad
+    assert max(len(line) - len(line.lstrip("(")) for line in step.code.splitlines()) < 200
