@@ -155,35 +155,24 @@ def _main_steps(args, fail: Callable[..., int], svg_out: str) -> int:
     Called by ``viz.main`` with its parsed arguments and its one-line error reporter.
     ``--out`` left at the SVG default (``svg_out``) means out/lecture_steps.html.
     """
-    from ._render import RenderError, RendererUnavailableError
     from .lecture import build
+    from .viz import _render_then_write
 
     f, _ = build()
     out = Path(LECTURE_STEPS_OUT if args.out == svg_out else args.out)
-    try:  # render first: a missing renderer leaves no file and no new directory behind
-        page = step_through(
+    return _render_then_write(
+        lambda: step_through(
             f,
             rankdir=args.rankdir,
             color_by=args.color_by,
             legend=args.legend or None,
             digits=args.digits,
             renderer=args.renderer,
-        )
-    except ImportError as err:
-        if err.name != "graphviz":
-            raise
-        return fail(str(err))
-    except RendererUnavailableError as err:
-        return fail(str(err))
-    except RenderError as err:
-        return fail(str(err), 1)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(out, page)
-    except OSError as err:
-        return fail(f"cannot write --out {out}: {err.strerror or err}")
-    print(out)
-    return 0
+        ),
+        out,
+        _write_atomically,
+        fail,
+    )
 
 
 # --- checks ---------------------------------------------------------------------------------

@@ -704,15 +704,34 @@ def main(argv: list[str] | None = None) -> int:
         return _main_steps(args, fail, parser.get_default("out"))
     f, _ = build()
     f.backward()
-    try:  # render first: a missing renderer leaves no file and no new directory behind
-        svg = to_svg(
+    return _render_then_write(
+        lambda: to_svg(
             f,
             renderer=args.renderer,
             rankdir=args.rankdir,
             color_by=args.color_by,
             legend=args.legend or None,
             digits=args.digits,
-        )
+        ),
+        Path(args.out),
+        lambda path, text: path.write_text(text, encoding="utf-8"),
+        fail,
+    )
+
+
+def _render_then_write(
+    render: Callable[[], str],
+    out: Path,
+    write: Callable[[Path, str], object],
+    fail: Callable[..., int],
+) -> int:
+    """The command line's last step, for the SVG and the stepper page alike.
+
+    Renders first, so a missing renderer leaves no file and no new directory
+    behind; each failure is one line (exit 2, or 1 if the renderer itself broke).
+    """
+    try:
+        text = render()
     except ImportError as err:
         if err.name != "graphviz":
             raise
@@ -721,10 +740,9 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(err))
     except RenderError as err:
         return fail(str(err), 1)
-    out = Path(args.out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(svg, encoding="utf-8")
+        write(out, text)
     except OSError as err:
         return fail(f"cannot write --out {out}: {err.strerror or err}")
     print(out)

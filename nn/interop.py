@@ -18,11 +18,8 @@ imported when one of these functions is called, never when ``nn`` is imported.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import os
-import stat
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +27,7 @@ from .activations import PReLU, RReLU, activation_config
 from .init import Constant
 from .layers import MLP, Layer, Neuron, Perceptron, Sequential
 from .module import Module
-from .serialization import _fsync_directory
+from .serialization import write_bytes_atomically
 
 INSTALL_HINT = 'pip install "chainrule[interop]"'
 
@@ -536,7 +533,7 @@ def to_onnx(model: Module, path: str | os.PathLike, *, dtype: str = "float32") -
     steps = _describe(model, "nn.to_onnx")
     proto = _onnx_model(onnx, steps, dtype)
     onnx.checker.check_model(proto)
-    _write_bytes_atomically(path, proto.SerializeToString())
+    write_bytes_atomically(path, proto.SerializeToString())
     return proto
 
 
@@ -630,28 +627,6 @@ def _onnx_step(g: _OnnxGraph, step: _Step, x: str, i: str) -> str:
         log = g.node("Log", [g.node("Add", [tail, one], i)], i)
         return g.node("Add", [g.node("Relu", [x], i), log], i)
     raise AssertionError(f"no ONNX form for {name!r}")  # pragma: no cover - _ARGS lists all
-
-
-def _write_bytes_atomically(path: str, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``."""
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_directory(directory)
 
 
 __all__ = ["to_torch", "from_torch", "to_onnx", "SUPPORTED_ACTIVATIONS", "SUPPORTED_TORCH_MODULES"]

@@ -33,6 +33,7 @@ import os
 import random
 import stat
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 from .module import Module, build_module, module_spec, parameter_budget
@@ -71,6 +72,22 @@ def save(model: Module, path: str | os.PathLike) -> None:
 
 
 def _write_atomically(path: str, doc: dict[str, Any]) -> None:
+    def dump(f) -> None:
+        json.dump(doc, f, indent=1, allow_nan=False)
+        f.write("\n")
+
+    replace_atomically(path, dump, binary=False)
+
+
+def write_bytes_atomically(path: str, data: bytes) -> None:
+    """``data`` to ``path`` through ``replace_atomically`` (ONNX files, say)."""
+    replace_atomically(path, lambda f: f.write(data), binary=True)
+
+
+def replace_atomically(path: str, write: Callable[[Any], Any], binary: bool) -> None:
+    """Let ``write`` fill a temporary file beside ``path``, then rename it over
+    ``path`` (keeping its mode): a failed write never destroys the old file and
+    leaves no temporary behind."""
     directory = os.path.dirname(os.path.abspath(path))
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
@@ -78,9 +95,8 @@ def _write_atomically(path: str, doc: dict[str, Any]) -> None:
         mode = 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(doc, f, indent=1, allow_nan=False)
-            f.write("\n")
+        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8") as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
