@@ -157,6 +157,20 @@ def ref_unary(name: str, x: float, p: tuple) -> tuple[float, float, float, float
 SMOOTH_ZERO = {"neg", "abs", "relu", "leaky_relu", "hardtanh", "step", "sign"}  # f'' = 0
 
 
+def times_power(coef: float, base: float, exponent: float) -> float:
+    """coef * base ** exponent, exactly 0 when coef is 0 (the engine's rule: at a
+    tiny base, x ** 1's second derivative is 0 * x ** -1 = 0, not an overflow);
+    a power too large for a float is inf."""
+    if coef == 0:
+        return 0.0
+    try:
+        return coef * base**exponent
+    except OverflowError:
+        return math.copysign(math.inf, coef)
+    except ZeroDivisionError:
+        return math.copysign(math.inf, coef)
+
+
 def ref_op(name: str, xs: list[float], p: tuple):
     """(value, d1, s1, d2, s2, S) of op ``name`` at inputs ``xs``.
 
@@ -180,11 +194,11 @@ def ref_op(name: str, xs: list[float], p: tuple):
             return a / b, d1, tuple(map(abs, d1)), d2, {k: abs(v) for k, v in d2.items()}, 0.0
         if name == "pow":  # a Value exponent: a > 0 by construction
             v, lg = a**b, math.log(a)
-            d1 = (b * a ** (b - 1.0), v * lg)
+            d1 = (times_power(b, a, b - 1.0), v * lg)
             d2 = {
-                (0, 0): b * (b - 1.0) * a ** (b - 2.0),
-                (0, 1): a ** (b - 1.0) * (1.0 + b * lg),
-                (1, 0): a ** (b - 1.0) * (1.0 + b * lg),
+                (0, 0): times_power(b * (b - 1.0), a, b - 2.0),
+                (0, 1): times_power(1.0 + b * lg, a, b - 1.0),
+                (1, 0): times_power(1.0 + b * lg, a, b - 1.0),
                 (1, 1): v * lg * lg,
             }
             return v, d1, tuple(map(abs, d1)), d2, {k: abs(v) for k, v in d2.items()}, 0.0
@@ -192,8 +206,8 @@ def ref_op(name: str, xs: list[float], p: tuple):
         # constant, gets its gradient a**n log a where that exists (a > 0), else 0
         if a > 0:
             return ref_op("pow", xs, p)
-        d = 0.0 if b == 0 else b * a ** (b - 1.0)
-        dd = 0.0 if b in (0.0, 1.0) else b * (b - 1.0) * a ** (b - 2.0)
+        d = times_power(b, a, b - 1.0)
+        dd = times_power(b * (b - 1.0), a, b - 2.0)
         return a**b, (d, 0.0), (abs(d), 0.0), {(0, 0): dd}, {(0, 0): abs(dd)}, 0.0
     if name == "sum":
         n = len(xs)
