@@ -213,6 +213,13 @@ class MLP(Module):
         rng: Any = None,
     ) -> None:
         self.nin = _count("MLP", "nin", nin)
+        # Both checked here: with one layer the hidden activation is never built,
+        # and a typo in it would otherwise pass silently.
+        for name, spec in (("activation", activation), ("output_activation", output_activation)):
+            try:
+                make_activation(spec)
+            except ValueError as err:
+                raise ValueError(f"MLP: {name}: {err}") from None
         if not isinstance(nouts, (str, bytes, Mapping, Set)) and isinstance(nouts, Iterable):
             nouts = list(nouts)
         if not isinstance(nouts, list) or not nouts:

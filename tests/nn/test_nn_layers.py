@@ -84,6 +84,17 @@ def test_mlp_uses_relu_hidden_and_linear_output():
     assert nn.MLP(1, [1, 1], output_activation="sigmoid")([0.0]).data == pytest.approx(0.5)
 
 
+@pytest.mark.parametrize("nouts", [[1], [3, 1]])
+def test_mlp_rejects_an_unknown_activation_even_without_a_hidden_layer(nouts):
+    """With one layer the hidden activation is never applied; a typo is still an error."""
+    with pytest.raises(ValueError, match="MLP: activation: unknown activation 'definitely-not"):
+        nn.MLP(2, nouts, activation="definitely-not-real")
+    with pytest.raises(ValueError, match="MLP: activation: activation 'leaky_relu': bad arguments"):
+        nn.MLP(2, nouts, activation={"name": "leaky_relu", "slope": 0.2})
+    with pytest.raises(ValueError, match="MLP: output_activation: unknown activation 'nope'"):
+        nn.MLP(2, nouts, output_activation="nope")
+
+
 def test_floats_and_values_give_the_same_output_and_input_grads_flow():
     random.seed(4)
     model = nn.MLP(3, [4, 4, 1], activation="tanh")
