@@ -1,7 +1,8 @@
 """Hypothesis strategies for property tests of code built on autograd.
 
-Importing this module imports hypothesis (``pip install chainrule[testing]``);
-``import autograd`` alone never does. Three strategies:
+Importing this module imports hypothesis (``pip install "chainrule[testing]"``, or
+from a clone ``pip install -e ".[testing]"``); ``import autograd`` alone never does.
+Three strategies:
 
 - ``values()``: leaf Values holding finite floats;
 - ``expressions(leaves)``: random computation graphs over the given leaves;
@@ -32,7 +33,10 @@ Magnitudes stay small by construction too: while a graph is drawn, each node
 carries an interval that contains its value for every input in the stated
 bounds, and a step whose interval would leave [-100, 100] (``exp``, ``*``, ``**``
 of large operands) is applied to ``tanh`` of its operands instead. So every
-expression is finite, and finite differences of it are accurate.
+expression is finite, and finite differences of it are accurate. For the ops that
+never decrease as an operand grows (exp, log, tanh, relu, logsumexp, maximum, ...)
+the interval is the op table's own forward rule (autograd/ops.py) at both ends, so
+it cannot drift from what the op computes.
 
 Ops are named as in ``SMOOTH_OPS`` and ``NONSMOOTH_OPS``. The default is
 ``SMOOTH_OPS``: each is infinitely differentiable in the form it is built, so
@@ -50,11 +54,19 @@ import numbers
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-import hypothesis.strategies as st
-from hypothesis import note
-from hypothesis.strategies import SearchStrategy
+try:
+    import hypothesis.strategies as st
+    from hypothesis import note
+    from hypothesis.strategies import SearchStrategy
+except ImportError as _err:
+    raise ImportError(
+        f"autograd.strategies needs the optional package 'hypothesis', which could not be "
+        f"imported ({_err}); install the testing extra: pip install \"chainrule[testing]\" "
+        f"(from a clone: pip install -e \".[testing]\")",
+        name="hypothesis",
+    ) from _err
 
-from . import Value, dot, maximum
+from . import Value, dot, logsumexp, maximum, ops
 from . import sum as value_sum
 
 __all__ = [
@@ -99,6 +111,30 @@ def values(
 
 
 # --- three readings of one graph: Values, bounds, and source text --------------------
+
+def _non_decreasing(table_op: ops.Op | Callable[..., ops.Op], unsafe: str | None = None):
+    """An _Interval method for an op that never decreases as its operand grows: the op
+    table's forward rule at both ends. ``table_op`` is an op of the table, or one of its
+    factories (leaky_relu(slope), ...), called with the method's parameters. ``unsafe``
+    names the check that the interval lies where the op is defined (x > 0)."""
+
+    def method(self, *params):
+        if unsafe is not None:
+            assert self.lo > 0, unsafe
+        op = table_op if isinstance(table_op, ops.Op) else table_op(*params)
+        return self._map(op.forward)
+
+    return method
+
+
+def _non_decreasing_nary(table_op: ops.Op):
+    """The same for an n-ary op that never decreases as any operand grows."""
+
+    def method(xs):
+        return _Interval(table_op.forward([x.lo for x in xs]), table_op.forward([x.hi for x in xs]))
+
+    return staticmethod(method)
+
 
 class _Interval:
     """[lo, hi] containing a node's value for every input in bounds.
@@ -178,61 +214,45 @@ class _Interval:
             return -self
         return _Interval(0.0, self.magnitude)
 
-    def exp(self):
-        return self._map(math.exp)
-
-    def log(self):
-        assert self.lo > 0, "unsafe log"
-        return self._map(math.log)
-
-    def sqrt(self):
-        assert self.lo > 0, "unsafe sqrt"  # > 0: the derivative is infinite at 0
-        return self._map(math.sqrt)
-
-    def tanh(self):
-        return self._map(math.tanh)
-
-    def sigmoid(self):
-        return self._map(lambda x: 0.5 * (1.0 + math.tanh(0.5 * x)))
-
-    def softplus(self):
-        return self._map(lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))))
+    # Derived from the op table. The strategies draw leaky_relu slopes and elu alphas
+    # >= 0 only, where those two never decrease.
+    exp = _non_decreasing(ops.EXP)
+    log = _non_decreasing(ops.LOG, "unsafe log")
+    sqrt = _non_decreasing(ops.SQRT, "unsafe sqrt")  # > 0: the derivative is infinite at 0
+    tanh = _non_decreasing(ops.TANH)
+    sigmoid = _non_decreasing(ops.SIGMOID)
+    softplus = _non_decreasing(ops.SOFTPLUS)
+    relu = _non_decreasing(ops.RELU)
+    leaky_relu = _non_decreasing(ops.leaky_relu)
+    elu = _non_decreasing(ops.elu)
+    hardtanh = _non_decreasing(ops.hardtanh)
+    step = _non_decreasing(ops.STEP)
+    n_sum = _non_decreasing_nary(ops.SUM)
+    n_max = _non_decreasing_nary(ops.MAX)
+    n_logsumexp = _non_decreasing_nary(ops.LOGSUMEXP)
 
     def sin(self):
         return _Interval(-1.0, 1.0)
 
     cos = sin
 
-    def relu(self):
-        return self._map(lambda x: max(x, 0.0))
-
-    def leaky_relu(self, s):
-        return self._map(lambda x: x if x > 0 else s * x)
-
-    def elu(self, alpha):
-        return self._map(lambda x: x if x > 0 else alpha * math.expm1(x))
-
-    def hardtanh(self, lo, hi):
-        return self._map(lambda x: min(max(x, lo), hi))
-
-    def step(self):
-        return self._map(lambda x: 1.0 if x >= 0 else 0.0)
-
     def sign(self):
         return _Interval(-1.0 if self.lo < 0 else 0.0, 1.0 if self.hi > 0 else 0.0)
 
-    @staticmethod
-    def n_sum(xs):
-        return _Interval(sum(x.lo for x in xs), sum(x.hi for x in xs))
+    def prelu(self, slope):
+        """x for x > 0, else slope * x: not monotone in the slope, so each side apart."""
+        slope = _as_interval(slope)
+        sides = []
+        if self.hi > 0:
+            sides.append(_Interval(max(self.lo, 0.0), self.hi))
+        if self.lo <= 0:
+            sides.append(_Interval(self.lo, min(self.hi, 0.0)) * slope)
+        return _Interval(min(p.lo for p in sides), max(p.hi for p in sides))
 
     @staticmethod
     def n_dot(ws, xs, bias):
         total = _Interval.n_sum([w * x for w, x in zip(ws, xs, strict=True)])
         return total if bias is None else total + bias
-
-    @staticmethod
-    def n_max(xs):
-        return _Interval(max(x.lo for x in xs), max(x.hi for x in xs))
 
 
 def _leaf_interval(lo: float, hi: float) -> _Interval:
@@ -312,6 +332,10 @@ class _Source:
     def n_max(xs):
         return _Source(f"autograd.maximum([{', '.join(map(str, xs))}])")
 
+    @staticmethod
+    def n_logsumexp(xs):
+        return _Source(f"autograd.logsumexp([{', '.join(map(str, xs))}])")
+
 
 def _src(x) -> str:
     return str(x) if isinstance(x, _Source) else repr(x)
@@ -327,6 +351,7 @@ class _Values:
         return dot(ws, xs) if bias is None else dot(ws, xs, bias)
 
     n_max = staticmethod(maximum)
+    n_logsumexp = staticmethod(logsumexp)
 
 
 def _kind(x):
@@ -389,6 +414,7 @@ _SMOOTH = {
     "sum": _Op(lambda n: n, lambda xs, p: _kind(xs[0]).n_sum(xs), st.integers(2, 4)),
     # param: (pairs, bias?) flattened to the operand count; odd means a bias operand
     "dot": _Op(lambda n: n, lambda xs, p: _dot(xs, p % 2), st.sampled_from([2, 3, 4, 5])),
+    "logsumexp": _Op(lambda n: n, lambda xs, p: _kind(xs[0]).n_logsumexp(xs), st.integers(1, 3)),
 }
 
 _NONSMOOTH = {
@@ -406,6 +432,8 @@ _NONSMOOTH = {
     "step": _Op(_fixed(1), lambda xs, p: xs[0].step()),
     "sign": _Op(_fixed(1), lambda xs, p: xs[0].sign()),
     "maximum": _Op(lambda n: n, lambda xs, p: _kind(xs[0]).n_max(xs), st.integers(2, 3)),
+    # the slope is a node too (it learns in nn.PReLU); the kink is at x = 0
+    "prelu": _Op(_fixed(2), lambda xs, p: xs[0].prelu(xs[1])),
 }
 
 _OPS = {**_SMOOTH, **_NONSMOOTH}

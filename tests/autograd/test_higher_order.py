@@ -162,6 +162,10 @@ CASES = [
     *binary("dot", lambda x, y: autograd.dot([x, y], [y, x * x]), ANY, ANY),
     *binary("dot + bias", lambda x, y: autograd.dot([x], [y], bias=x * x), ANY, ANY),
     *binary("dot with numbers", lambda x, y: autograd.dot([2.0, x], [y, y]), ANY, ANY),
+    # logsumexp: every derivative is a polynomial in softmax weights in [0, 1]; small.
+    *binary("logsumexp", lambda x, y: autograd.logsumexp([x, x * y, y]), ANY, ANY),
+    # prelu away from its kink at x = 0: linear in x, and in the slope y.
+    *binary("prelu", lambda x, y: x.prelu(y), away_from_zero(0.01, 3), ANY),
     # maximum: x in [2, 3] always beats y*y <= 1 and the constant (and vice
     # versa below), so no tie is on the stencil.
     *binary(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from autograd.strategies import (
 )
 
 SCALE = max(1, settings.default.max_examples // 100)  # 10x under the "thorough" profile
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIND = settings(max_examples=500, deadline=None, database=None)
 
 
@@ -67,6 +69,38 @@ def test_each_op_alone_is_finite_and_is_the_output(op, data):
     out = data.draw(expressions(leaves, ops=[op], max_ops=4), label="out")
     assert math.isfinite(out.data)
     assert out.op == {"maximum": "max"}.get(op, op)
+
+
+def _table_op_names() -> dict[str, str]:
+    """Every op of autograd/ops.py's table, by the name its nodes carry: the module-level
+    ops and those the cached factories make (leaky_relu(slope), ...). ``custom`` is left
+    out: its rule is a user's closure, not an entry of the table."""
+    import inspect
+
+    from autograd import ops
+
+    found = {op.name: name for name, op in vars(ops).items() if isinstance(op, ops.Op)}
+    for name, factory in vars(ops).items():
+        if hasattr(factory, "cache_info") and name != "custom":
+            args = [0.5 + i for i in range(len(inspect.signature(factory).parameters))]
+            found[factory(*args).name] = f"{name}(...)"
+    return found
+
+
+def test_every_op_of_the_table_has_a_strategy():
+    """Fails when an op is added to autograd/ops.py and the strategies never draw it."""
+    table = _table_op_names()
+    assert {"+", "prelu", "logsumexp", "max", "leaky_relu", "hardtanh"} <= set(table)
+    drawn = {{"maximum": "max"}.get(name, name) for name in ALL_OPS}
+    missing = sorted(f"{op} ({table[op]})" for op in set(table) - drawn)
+    assert missing == [], f"ops of autograd/ops.py with no strategy: {missing}"
+
+
+@pytest.mark.parametrize("op, table_name", [("prelu", "prelu"), ("logsumexp", "logsumexp")])
+def test_the_once_missing_ops_are_drawn(op, table_name):
+    out = find(expressions([Value(0.3), Value(-2.0)], ops=[op], max_ops=3),
+               lambda v: v.op == table_name, settings=FIND)
+    assert math.isfinite(out.data)
 
 
 @settings(max_examples=40 * SCALE, deadline=None)
@@ -238,3 +272,23 @@ def test_importing_autograd_does_not_import_hypothesis():
         "assert 'hypothesis' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_without_hypothesis_the_import_names_the_extra(tmp_path):
+    """As the other extras do: the message says what to install, from an index or a clone."""
+    code = (
+        "import sys\n"
+        "sys.modules['hypothesis'] = None  # as if it were not installed\n"
+        "import autograd\n"
+        "try:\n"
+        "    import autograd.strategies\n"
+        "except ImportError as err:\n"
+        "    print(err)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path, env={**os.environ, "PYTHONPATH": REPO})
+    assert done.returncode == 0, done.stderr
+    (line,) = done.stdout.splitlines()
+    assert line.startswith("autograd.strategies needs the optional package 'hypothesis'")
+    assert 'pip install "chainrule[testing]"' in line
+    assert 'pip install -e ".[testing]"' in line
