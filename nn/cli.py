@@ -18,9 +18,18 @@ together with the removal of any file of this set that the run does not write
 (an earlier run's boundary.svg beside a regression). If any step fails, what
 was moved is put back, so ``--out`` is as it was and no temporary file remains.
 
+Ctrl-C during training stops it and saves the epochs finished so far. Once
+training has finished, a Ctrl-C no longer throws the run away: the files are
+completed and published first (a second Ctrl-C aborts the writing, and ``--out``
+is put back as it was).
+
 Exit codes: 0 success; 1 training or writing failed; 2 bad arguments (an
 unknown choice lists the valid ones; ``--out`` cannot be written); 130
 interrupted (Ctrl-C), after saving the epochs finished so far if there was one.
+
+Test-only: CHAINRULE_TEST_PAUSE_AT_WRITING=N makes ``train`` say so on stderr
+and wait at the writing stage until N Ctrl-Cs have arrived (tests/nn/test_cli.py
+uses it to land a real SIGINT there); it is not part of the interface.
 """
 
 from __future__ import annotations
@@ -35,9 +44,11 @@ import math
 import os
 import re
 import shutil
+import signal
 import stat
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -542,6 +553,54 @@ def _publish(staged: Path, out: Path, names: Sequence[str]) -> list[str]:
 # --- train --------------------------------------------------------------------------------
 
 
+class _Interrupts:
+    """Ctrl-C presses counted while the finished run is being written."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+@contextlib.contextmanager
+def _finish_writing_on_ctrl_c():
+    """Once training has finished, a first Ctrl-C does not throw the run away: it is
+    counted, and the files are completed and published first. A second Ctrl-C aborts
+    the writing (KeyboardInterrupt), which puts ``--out`` back as it was.
+
+    Only where Python's own Ctrl-C handler is in place (the main thread, SIGINT not
+    ignored); elsewhere the handler is left alone.
+    """
+    seen = _Interrupts()
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield seen
+        return
+
+    def on_ctrl_c(signum: int, frame: Any) -> None:
+        seen.count += 1
+        if seen.count > 1:
+            raise KeyboardInterrupt
+        print(f"{PROG} train: Ctrl-C: finishing writing the files of the finished run "
+              "(Ctrl-C again to abort: then nothing is written)", file=sys.stderr, flush=True)
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _test_pause_at_writing(seen: _Interrupts) -> None:
+    """Test-only: with CHAINRULE_TEST_PAUSE_AT_WRITING=N set, say so and wait here until
+    N Ctrl-Cs have arrived (60 s at most), so a test's SIGINT lands while writing."""
+    wanted = os.environ.get("CHAINRULE_TEST_PAUSE_AT_WRITING")
+    if not wanted:
+        return
+    print(f"{PROG} train: test hook: paused at writing", file=sys.stderr, flush=True)
+    deadline = time.monotonic() + 60
+    while seen.count < int(wanted) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     out = Path(args.out)
@@ -621,7 +680,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"{PROG} train: interrupted before the first epoch finished; nothing written",
               file=sys.stderr)
         return 130
+    with _finish_writing_on_ctrl_c() as interrupts:
+        return _save_run(args, out, start, model, history, description, X_train, y_train,
+                         X_val, y_val, options, out_act, plots_missing, graph_missing,
+                         classifier_2d, patience, interrupts)
 
+
+def _save_run(args: argparse.Namespace, out: Path, start: float, model: MLP, history: Any,
+              description: str, X_train: list, y_train: list, X_val: list | None,
+              y_val: list | None, options: dict[str, Any], out_act: str | None,
+              plots_missing: str | None, graph_missing: str | None, classifier_2d: bool,
+              patience: int | None, interrupts: _Interrupts) -> int:
+    """Score the trained model, write every file and publish them together."""
+    name, nin = args.dataset, model.nin
     task = Task.from_dict(history.task)
     final_train = evaluate(model, X_train, y_train, loss=task)
     final_val = evaluate(model, X_val, y_val, loss=task) if X_val else None
@@ -640,6 +711,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         with open(tmp / "history.json", "w", encoding="utf-8") as f:
             json.dump(history.to_dict(), f, indent=1)
             f.write("\n")
+        _test_pause_at_writing(interrupts)
         if not plots_missing:
             plot_history(history, tmp / "loss.svg", title=f"{name}: {description}")
             written.append("loss.svg")
@@ -666,6 +738,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     _summary(history, final_train, final_val, patience, time.perf_counter() - start,
              out, written, notes)
+    if interrupts.count:
+        sys.stdout.flush()
+        print(f"{PROG} train: interrupted while writing; the finished run was written first",
+              file=sys.stderr)
+        return 130
     if history.interrupted:
         return 130
     return 0
@@ -825,7 +902,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG} {args.command}: error: {_one_line(str(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"\n{PROG} {args.command}: interrupted; nothing written", file=sys.stderr)
+        print(f"{PROG} {args.command}: interrupted; nothing written", file=sys.stderr)
         return 130
     except Exception as err:  # training diverged, a plot failed, the disk is full...
         message = _one_line(f"{type(err).__name__}: {err}")

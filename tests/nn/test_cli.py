@@ -522,6 +522,80 @@ def test_ctrl_c_saves_and_exits_130(tmp_path):
     assert sorted(os.listdir(out)) == sorted(FILES)
 
 
+def _train_paused_at_writing(out, signals):
+    """A child `train` that pauses where it writes its files, until SIGINT arrives.
+
+    CHAINRULE_TEST_PAUSE_AT_WRITING (test-only, see nn/cli.py) makes the child say
+    so on stderr and wait there, so the signal lands at the writing stage every time.
+    """
+    import signal
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "nn", "train", "--n", "40", "--hidden", "4", "--epochs", "3",
+         "--no-progress", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        env={**os.environ, "PYTHONPATH": REPO, "CHAINRULE_TEST_PAUSE_AT_WRITING": str(signals)},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def _wait_for(stream, prefix):
+    seen = []
+    for line in stream:
+        seen.append(line)
+        if line.startswith(prefix):
+            return seen
+    raise AssertionError(f"never saw {prefix!r}; got {seen!r}")
+
+
+def test_ctrl_c_while_writing_still_saves_the_finished_run(tmp_path):
+    import signal
+
+    out = tmp_path / "out"
+    proc = _train_paused_at_writing(out, 1)
+    try:
+        before = _wait_for(proc.stderr, "chainrule train: test hook: paused at writing")
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    stderr = "".join(before) + stderr
+    assert proc.returncode == 130, stderr
+    assert sorted(os.listdir(out)) == sorted(FILES)  # the whole set, nothing partial
+    history = nn.History.from_dict(json.loads((out / "history.json").read_text()))
+    assert history.epochs_run == 3 and not history.interrupted
+    assert "ran all 3 epochs" in stdout and "wrote" in stdout
+    assert "Traceback" not in stderr
+    lines = stderr.splitlines()
+    assert lines and all(line.strip() for line in lines), stderr  # no blank line
+    assert lines[-1] == ("chainrule train: interrupted while writing; "
+                         "the finished run was written first")
+
+
+def test_a_second_ctrl_c_while_writing_writes_nothing(tmp_path):
+    """Two Ctrl-Cs abort the writing: all or nothing, so --out is as it was."""
+    import signal
+
+    out = tmp_path / "out"
+    old = old_run(out)
+    proc = _train_paused_at_writing(out, 2)
+    try:
+        before = _wait_for(proc.stderr, "chainrule train: test hook: paused at writing")
+        proc.send_signal(signal.SIGINT)
+        before += _wait_for(proc.stderr, "chainrule train: Ctrl-C: finishing")
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    stderr = "".join(before) + stderr
+    assert proc.returncode == 130, stderr
+    assert contents(out) == old
+    assert sorted(os.listdir(out)) == sorted(old)  # no temporary directory left
+    lines = stderr.splitlines()
+    assert all(line.strip() for line in lines), stderr
+    assert lines[-1] == "chainrule train: interrupted; nothing written"
+
+
 # 9. options, the model line and the README
 
 
