@@ -39,6 +39,7 @@ import contextlib
 import csv
 import errno
 import inspect
+import io
 import json
 import math
 import os
@@ -56,6 +57,7 @@ from typing import Any
 
 from autograd import __version__
 
+from ._text import plural
 from .activations import ACTIVATIONS
 from .datasets import DATASETS, get_dataset
 from .init import manual_seed
@@ -85,10 +87,23 @@ SVG_EXTRA = 'pip install "chainrule[svg]"'
 GRAPH_CUT_HINT = "pass --graph-nodes {total} (or none) to see more"
 # Longer runs of non-blanks in an error message (a 5000-digit number) are shortened.
 _LONG_TOKEN = 100
+# Upper bounds of the numeric options: beyond them a run could never finish (or a
+# history file would grow without end), so they are refused before any work.
+MAX_EPOCHS = 100_000
+MAX_EXAMPLES = 100_000  # --n, and so --batch-size
+MAX_WIDTH = 1000  # units in one hidden layer
+MAX_LAYERS = 100  # hidden layers
+MAX_GRAPH_NODES = 100_000  # more is what "none" is for
+MAX_SEED = 2**32 - 1  # the range seeds have in numpy and PyTorch too
 
 
 class UsageError(Exception):
     """A bad argument found after parsing: reported like argparse's, exit code 2."""
+
+
+class DataError(UsageError):
+    """Bad data in a file or a point (not a wrong command line): one line, exit code 2,
+    without the usage block."""
 
 
 # A long run of non-blanks, with the quotes around it if any (a repr in a message).
@@ -112,14 +127,16 @@ def _one_line(message: str) -> str:
 # --- argument types (argparse turns ArgumentTypeError into "argument --x: ..." and exit 2) ---
 
 
-def _int_at_least(low: int):
+def _int_in(low: int, high: int):
     def parse(text: str) -> int:
         try:
             value = int(text.strip())
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected an integer, got {text.strip()!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {value}")
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"must be an integer in [{low}, {high}], got {value}"
+            )
         return value
 
     parse.__name__ = "integer"
@@ -157,8 +174,14 @@ def _hidden(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(
             f"expected layer widths separated by commas, like 16,16; got {text!r}"
         ) from None
-    if any(w < 1 for w in widths):
-        raise argparse.ArgumentTypeError(f"every layer width must be >= 1, got {text!r}")
+    if not all(1 <= w <= MAX_WIDTH for w in widths):
+        raise argparse.ArgumentTypeError(
+            f"every layer width must be in [1, {MAX_WIDTH}], got {text!r}"
+        )
+    if len(widths) > MAX_LAYERS:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_LAYERS} hidden layers, got {len(widths)}"
+        )
     return widths
 
 
@@ -166,7 +189,7 @@ def _graph_nodes(text: str) -> int | None:
     """ "40" -> 40 (at least 5); "none" -> None (draw the whole graph)."""
     if text.strip().lower() == "none":
         return None
-    return _int_at_least(5)(text)
+    return _int_in(5, MAX_GRAPH_NODES)(text)
 
 
 def _batch_size(text: str) -> int | None:
@@ -179,9 +202,18 @@ def _batch_size(text: str) -> int | None:
         raise argparse.ArgumentTypeError(
             f'expected a positive integer or "full", got {text!r}'
         ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be >= 1 (or "full"), got {value}')
+    if not 1 <= value <= MAX_EXAMPLES:
+        raise argparse.ArgumentTypeError(f'must be in [1, {MAX_EXAMPLES}] (or "full"), got {value}')
     return value
+
+
+def _out_dir(text: str) -> str:
+    """--out: a directory name; an empty one would mean the current directory unasked."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "must name a directory, got an empty string (for the current directory say --out .)"
+        )
+    return text
 
 
 # --- the parser ---------------------------------------------------------------------------
@@ -233,7 +265,8 @@ def build_parser() -> _Parser:
     data = t.add_argument_group("data")
     data.add_argument("--dataset", default="moons", choices=list(DATASETS),
                       help="built-in data set")
-    data.add_argument("--n", type=_int_at_least(1), default=200, help="number of examples")
+    data.add_argument("--n", type=_int_in(1, MAX_EXAMPLES), default=200,
+                      help="number of examples")
     data.add_argument("--noise", type=_float_in(0.0), default=None,
                       help="noise level (std; for blobs the cluster std) (default: the "
                       "data set's own)")
@@ -256,23 +289,25 @@ def build_parser() -> _Parser:
                        help="optimizer weight decay")
     train.add_argument("--schedule", default=None, choices=list(SCHEDULES),
                        help="learning-rate schedule, stepped once per epoch")
-    train.add_argument("--epochs", type=_int_at_least(1), default=200, help="maximum epochs")
+    train.add_argument("--epochs", type=_int_in(1, MAX_EPOCHS), default=200,
+                       help="maximum epochs")
     train.add_argument("--batch-size", type=_batch_size, default="full", metavar="K|full",
                        help="examples per update: 1 is SGD, full is full-batch GD")
-    train.add_argument("--patience", type=_int_at_least(0), default=30,
+    train.add_argument("--patience", type=_int_in(0, MAX_EPOCHS), default=30,
                        help="early stopping: epochs without a better validation loss (0: off)")
     train.add_argument("--l2", type=_float_in(0.0), default=0.0,
                        help="L2 penalty lambda/(2m) sum w^2 on the weights (0: off)")
     train.add_argument("--perturb", type=_float_in(0.0), default=0.0,
                        help="lecture step 4: if an epoch's loss did not drop, add "
                        "U(-eps, eps) to every weight (0: off)")
-    train.add_argument("--seed", type=_int_at_least(0), default=0,
+    train.add_argument("--seed", type=_int_in(0, MAX_SEED), default=0,
                        help="seeds the data, the initial weights, the split and the batches")
     train.add_argument("--no-compile", action="store_true",
                        help="train eagerly: rebuild the graph every step instead of replaying "
                        "the step autograd.compile generated (same numbers, slower)")
     output = t.add_argument_group("output")
-    output.add_argument("--out", default="out", help="directory for the files written")
+    output.add_argument("--out", type=_out_dir, default="out",
+                        help="directory for the files written")
     output.add_argument("--graph-nodes", type=_graph_nodes, default=GRAPH_NODES,
                         metavar="N|none",
                         help="Values drawn in graph.svg, those nearest the loss (at least 5; "
@@ -292,7 +327,9 @@ def build_parser() -> _Parser:
     p.add_argument("model", help="a model.json written by train (or nn.save)")
     p.add_argument("points", nargs="*", metavar="POINT", help="e.g. 0.5,-0.2")
     p.add_argument("--csv", default=None, metavar="FILE",
-                   help="read points from a CSV file, one per row (a header row is skipped)")
+                   help="read points from a CSV file, one per row, numbers separated by "
+                   "commas, semicolons or tabs (a first row that holds no number is a "
+                   "header); - reads standard input")
     p.add_argument("--loss", default=None, choices=list(LOSSES),
                    help="how outputs become classes (default: from history.json beside the "
                    "model, else auto)")
@@ -368,7 +405,8 @@ def _describe_training(args: argparse.Namespace, loss_name: str, lr: float,
     if args.perturb > 0:
         parts.append(f"perturb {args.perturb:g}")
     parts.append("full batch" if args.batch_size is None else f"batch size {args.batch_size}")
-    parts.append(f"up to {args.epochs} epochs" + (f", patience {patience}" if patience else ""))
+    parts.append(f"up to {plural(args.epochs, 'epoch')}"
+                 + (f", patience {patience}" if patience else ""))
     parts.append("eager" if args.no_compile else "compiled")
     return "; ".join(parts)
 
@@ -649,8 +687,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         notes_first.append(f"graph.svg will be skipped: {graph_missing}")
 
     shown = ", ".join(f"{k}={v}" for k, v in options.items())
-    print(f"{PROG} train: {name} ({shown}): {len(X_train)} training"
-          + (f", {len(X_val)} validation examples" if X_val else " examples, no validation"))
+    if X_val:
+        sizes = f"{len(X_train)} training, {plural(len(X_val), 'validation example')}"
+    else:
+        sizes = f"{plural(len(X_train), 'training example')}, no validation"
+    print(f"{PROG} train: {name} ({shown}): {sizes}")
     print(f"model: {description}; {_describe_training(args, loss_name, lr, patience)}")
     for note in notes_first:
         print(f"note: {note}")
@@ -751,16 +792,17 @@ def _save_run(args: argparse.Namespace, out: Path, start: float, model: MLP, his
 def _summary(history, final_train, final_val, patience, seconds, out, written, notes) -> None:
     n = history.epochs_run
     if history.interrupted:
-        how = f"interrupted after {n} epochs"
+        how = f"interrupted after {plural(n, 'epoch')}"
     elif history.stopped_early:
-        how = f"stopped early after {n} epochs (no better validation loss for {patience})"
+        how = (f"stopped early after {plural(n, 'epoch')} (no better validation loss for "
+               f"{plural(patience, 'epoch')})")
     else:
-        how = f"ran all {n} epochs"
+        how = f"ran all {n} epochs" if n != 1 else "ran its 1 epoch"
     best = history.best_epoch
     restored = best is not None and history.config.get("n_val", 0) and best != n
     print(f"{how}; best epoch {best}" + ("; its weights were restored" if restored else ""))
     if history.perturbations:
-        print(f"step 4 perturbed the weights {history.perturbations} times")
+        print(f"step 4 perturbed the weights {plural(history.perturbations, 'time')}")
     print(f"{'saved model':<12}{'loss':>10}{'accuracy':>10}")
     print(f"{'train':<12}{final_train['loss']:>10.4f}{_percent(final_train['accuracy']):>10}")
     if final_val:
@@ -774,54 +816,84 @@ def _summary(history, final_train, final_val, patience, seconds, out, written, n
 # --- predict ------------------------------------------------------------------------------
 
 
-def _point(text: str, where: str, nin: int) -> list[float]:
-    parts = [p.strip() for p in text.strip().split(",")]
+_SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def _point(text: str, where: str, nin: int, sep: str = ",") -> list[float]:
+    """The numbers of one point, ``sep``-separated; DataError naming ``where`` if bad."""
+    shown = text.strip()
     try:
-        values = [float(p) for p in parts]
+        values = [float(p.strip()) for p in shown.split(sep)]
     except ValueError:
-        raise UsageError(
-            f"{where}: {text.strip()!r} is not a comma-separated list of numbers"
+        raise DataError(
+            f"{where}: {shown!r} is not a {_SEPARATOR_NAMES[sep]}-separated list of numbers"
         ) from None
     if not all(math.isfinite(v) for v in values):
-        raise UsageError(f"{where}: {text.strip()!r} holds a non-finite number")
+        raise DataError(f"{where}: {shown!r} holds a non-finite number")
     if len(values) != nin:
-        raise UsageError(f"{where}: {text.strip()!r} has {len(values)} numbers; "
-                         f"the model takes {nin}")
+        raise DataError(f"{where}: {shown!r} has {plural(len(values), 'number')}; "
+                        f"the model takes {nin}")
     return values
 
 
-def _csv_points(path: str, nin: int) -> list[list[float]]:
-    """The points in a CSV file (UTF-8, a BOM allowed); a first row that is not numbers
-    is a header. Unreadable or malformed files are UsageErrors naming the file and line."""
-    rows: list[tuple[int, list[str]]] = []
+def _is_number(text: str) -> bool:
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):  # a pipe would block forever
-            raise UsageError(f"--csv {path!r} is not a regular file")
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
-            try:
-                for row in reader:
-                    if row and any(c.strip() for c in row):
-                        rows.append((reader.line_num, row))
-            except csv.Error as err:  # e.g. a field over the csv module's size limit
-                raise UsageError(f"--csv {path!r} line {reader.line_num}: {err}") from None
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _separator(text: str) -> str:
+    """The file's separator, from its first non-blank line: a semicolon or a tab if that
+    line holds one (spreadsheets in many locales write 1;2), else a comma."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return next((sep for sep in (";", "\t") if sep in first), ",")
+
+
+def _read_csv_text(path: str) -> str:
+    """The text of ``path`` (UTF-8, a BOM allowed), or of standard input for "-"."""
+    if path == "-":
+        stream = getattr(sys.stdin, "buffer", None)
+        data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
+        return data.decode("utf-8-sig")
+    if not stat.S_ISREG(os.stat(path).st_mode):  # a pipe would block forever
+        raise DataError(f"--csv {path!r} is not a regular file")
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return f.read()
+
+
+def _csv_points(path: str, nin: int) -> list[list[float]]:
+    """The points in a CSV file or, for "-", standard input. A first row that holds no
+    number is a header; a row of numbers is a point, even the only row of a file.
+    Unreadable or malformed input is a DataError naming the file and line."""
+    name = "standard input" if path == "-" else repr(path)
+    try:
+        text = _read_csv_text(path)
     except OSError as err:
-        raise UsageError(f"--csv: cannot read {path!r}: {err.strerror}") from None
+        raise DataError(f"--csv: cannot read {name}: {err.strerror}") from None
     except UnicodeDecodeError as err:
-        raise UsageError(
-            f"--csv {path!r} is not UTF-8 text (byte 0x{err.object[err.start]:02x} cannot "
+        raise DataError(
+            f"--csv {name} is not UTF-8 text (byte 0x{err.object[err.start]:02x} cannot "
             "be decoded); save it as UTF-8"
         ) from None
-    points = []
-    for i, (line, row) in enumerate(rows):
-        if i == 0:
-            try:
-                [float(c) for c in row]
-            except ValueError:
-                continue  # a header row
-        points.append(_point(",".join(row), f"{path} line {line}", nin))
+    sep = _separator(text)
+    rows: list[tuple[int, list[str]]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    try:
+        for row in reader:
+            if row and any(c.strip() for c in row):
+                rows.append((reader.line_num, row))
+    except csv.Error as err:  # e.g. a field over the csv module's size limit
+        raise DataError(f"--csv {name} line {reader.line_num}: {err}") from None
+    header = None
+    if rows and not any(_is_number(c.strip()) for c in rows[0][1]):
+        header = sep.join(rows.pop(0)[1])
+    where = "standard input" if path == "-" else path
+    points = [_point(sep.join(row), f"{where} line {line}", nin, sep) for line, row in rows]
     if not points:
-        raise UsageError(f"--csv: {path!r} holds no points")
+        why = f": its only row, {header!r}, is a header" if header is not None else ""
+        raise DataError(f"--csv: {name} holds no points{why}")
     return points
 
 
@@ -847,14 +919,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     path = Path(args.model)
     if not path.exists():
-        raise UsageError(f"model file {args.model!r} not found")
+        raise DataError(f"model file {args.model!r} not found")
     try:
         model = load(path)
     except (OSError, ValueError) as err:
-        raise UsageError(f"cannot load {args.model!r}: {err}") from None
+        raise DataError(f"cannot load {args.model!r}: {err}") from None
     nin = getattr(model, "nin", None)
     if not isinstance(nin, int):
-        raise UsageError(f"{args.model!r}: cannot tell how many inputs the model takes")
+        raise DataError(f"{args.model!r}: cannot tell how many inputs the model takes")
     if not args.points and args.csv is None:
         raise UsageError("give points (e.g. 0.5,-0.2) or --csv FILE")
     points = [_point(p, f"point {i + 1}", nin) for i, p in enumerate(args.points)]
@@ -898,7 +970,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return command(args)
     except UsageError as err:
-        args.usage_from.print_usage(sys.stderr)
+        if not isinstance(err, DataError):  # bad data is not a wrong command line
+            args.usage_from.print_usage(sys.stderr)
         print(f"{PROG} {args.command}: error: {_one_line(str(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

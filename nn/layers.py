@@ -15,6 +15,7 @@ from typing import Any
 
 from autograd import Value, dot, dots, maximum
 
+from ._text import plural
 from .activations import Activation, activation_config, make_activation
 from .init import Constant, InitSpec, finite_real, generator, get_initializer
 from .module import Module, _short, build_module, module_spec, reserve_parameters
@@ -38,12 +39,11 @@ def _input_list(x: Any, nin: int, who: str) -> Sequence:
         x = (x,)
     elif not isinstance(x, (list, tuple)):
         if isinstance(x, (str, bytes, Mapping, Set)) or not isinstance(x, Iterable):
-            raise TypeError(
-                f"{who}: inputs must be a list of {nin} numbers or Values, got {_short(x, 80)}"
-            )
+            items = plural(nin, "number or Value", "numbers or Values")
+            raise TypeError(f"{who}: inputs must be a list of {items}, got {_short(x, 80)}")
         x = list(x)
     if len(x) != nin:
-        raise ValueError(f"{who}: expected {nin} inputs, got {len(x)}")
+        raise ValueError(f"{who}: expected {plural(nin, 'input')}, got {len(x)}")
     return x
 
 

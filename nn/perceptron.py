@@ -25,6 +25,7 @@ import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ._text import plural
 from .data import check_xy
 from .init import finite_real
 from .layers import Perceptron
@@ -78,8 +79,8 @@ class PerceptronRun:
         """One sentence: converged or not, and why."""
         if self.converged:
             return (
-                f"converged after {_plural(self.epochs, 'epoch')} "
-                f"and {_plural(sum(self.mistakes), 'update')}: "
+                f"converged after {plural(self.epochs, 'epoch')} "
+                f"and {plural(sum(self.mistakes), 'update')}: "
                 "every example is classified correctly"
             )
         if self.cycle is not None:
@@ -89,8 +90,8 @@ class PerceptronRun:
                 f"{j}, so every later epoch repeats too; no line separates these labels"
             )
         return (
-            f"did NOT converge in {self.max_epochs} epochs: the last epoch still made "
-            f"{_plural(self.mistakes[-1], 'mistake')} "
+            f"did NOT converge in {plural(self.max_epochs, 'epoch')}: the last epoch still made "
+            f"{plural(self.mistakes[-1], 'mistake')} "
             "(the labels may not be linearly separable)"
         )
 
@@ -105,10 +106,6 @@ class PerceptronRun:
         )
 
 
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
 def _rows(X: list) -> list[list[float]]:
     rows = []
     nin = None
@@ -121,7 +118,7 @@ def _rows(X: list) -> list[list[float]]:
                 raise ValueError(f"{_WHO}: X[0] is empty; each example needs at least one input")
         elif len(row) != nin:
             raise ValueError(
-                f"{_WHO}: ragged X: X[0] has {nin} inputs but X[{i}] has {len(row)}"
+                f"{_WHO}: ragged X: X[0] has {plural(nin, 'input')} but X[{i}] has {len(row)}"
             )
         rows.append([finite_real(_WHO, f"X[{i}][{k}]", v) for k, v in enumerate(row)])
     return rows

@@ -34,6 +34,7 @@ from typing import Any
 
 from autograd import Value, no_grad
 
+from ._text import plural
 from .compiled_step import CompiledStep, compile_safe
 from .data import batches, check_xy, make_rng, num_batches, train_val_split
 from .module import Module
@@ -145,7 +146,7 @@ class History:
         if best is not None and not best <= lengths["epoch"]:
             raise ValueError(
                 f"History.from_dict: 'best_epoch' = {best!r} is not one of the "
-                f"{lengths['epoch']} recorded epochs"
+                f"{plural(lengths['epoch'], 'recorded epoch')}"
             )
         return history
 

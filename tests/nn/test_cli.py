@@ -102,13 +102,12 @@ def test_python_dash_m_nn_runs(trained):
     (["train", "--activation", "swish"], "invalid choice: 'swish'"),
     (["train", "--loss", "l1"], "invalid choice: 'l1' (choose from 'auto', 'mse'"),
     (["train", "--optimizer", "rmsprop"], "invalid choice: 'rmsprop' (choose from 'sgd'"),
-    (["train", "--epochs", "-3"], "argument --epochs: must be an integer >= 1, got -3"),
+    (["train", "--epochs", "-3"], "argument --epochs: must be an integer in [1, 100000], got -3"),
     (["train", "--hidden", "16,x"], "argument --hidden: expected layer widths separated by"),
-    (["train", "--batch-size", "0"], 'argument --batch-size: must be >= 1 (or "full")'),
+    (["train", "--batch-size", "0"], 'argument --batch-size: must be in [1, 100000] (or "full")'),
     (["train", "--val-split", "1.5"], "argument --val-split: must be a number in [0, 1)"),
     (["train", "--dataset", "spirals", "--loss", "hinge"], "--loss hinge is for two classes"),
     (["train", "--momentum", "0.9"], "--momentum applies only to --optimizer sgd, not adam"),
-    (["predict", "missing.json", "0,1"], "model file 'missing.json' not found"),
     (["predict"], "the following arguments are required: model"),
 ])
 def test_bad_arguments_exit_2_with_a_message(argv, message, tmp_path):
@@ -499,7 +498,7 @@ def test_ctrl_c_saves_and_exits_130(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [sys.executable, "-m", "nn", "train", "--n", "40", "--hidden", "4", "--epochs",
-         "1000000", "--patience", "0",  # no early stop: the run lasts until the signal
+         "100000", "--patience", "0",  # no early stop: the run lasts until the signal
          "--no-progress", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
         env={**os.environ, "PYTHONPATH": REPO},
@@ -594,6 +593,166 @@ def test_a_second_ctrl_c_while_writing_writes_nothing(tmp_path):
     lines = stderr.splitlines()
     assert all(line.strip() for line in lines), stderr
     assert lines[-1] == "chainrule train: interrupted; nothing written"
+
+
+# --- issue 20: what a newcomer trips on ------------------------------------------------------
+
+# 6. predict's data errors are one line, with their numbers in agreement
+
+
+@pytest.mark.parametrize(("tail", "message"), [
+    (["1,2,3"], "point 1: '1,2,3' has 3 numbers; the model takes 2"),
+    (["0,1", "1"], "point 2: '1' has 1 number; the model takes 2"),
+    (["1,abc"], "point 1: '1,abc' is not a comma-separated list of numbers"),
+    (["1,inf"], "point 1: '1,inf' holds a non-finite number"),
+    (["--csv", "no-such.csv"], "--csv: cannot read 'no-such.csv'"),
+])
+def test_predict_data_errors_are_one_line(trained, tail, message):
+    code, stdout, stderr = run(["predict", str(trained[0] / "model.json"), *tail])
+    assert code == 2 and stdout == ""
+    assert stderr.splitlines() == [f"chainrule predict: error: {message}" + (
+        "" if "cannot read" not in message else ": No such file or directory")]
+
+
+def test_predict_file_errors_are_one_line(tmp_path):
+    bad = tmp_path / "model.json"
+    bad.write_text("{not json")
+    for model, message in [(str(tmp_path / "missing.json"), "not found"),
+                           (str(bad), "cannot load")]:
+        code, _, stderr = run(["predict", model, "0,1"])
+        assert code == 2
+        (line,) = stderr.splitlines()
+        assert line.startswith("chainrule predict: error: ") and message in line
+
+
+def test_a_wrong_command_line_still_shows_the_usage(trained):
+    code, _, stderr = run(["predict", str(trained[0] / "model.json")])
+    assert code == 2
+    assert stderr.startswith("usage: chainrule") and "give points" in stderr
+
+
+def test_counts_agree_with_their_nouns(tmp_path):
+    code, stdout, stderr = run(["train", "--n", "20", "--hidden", "4", "--no-progress",
+                                "--epochs", "1", "--out", str(tmp_path)])
+    assert code == 0, stderr
+    assert "up to 1 epoch, patience" in stdout and "ran its 1 epoch;" in stdout
+    assert not re.search(r"\b1 (epochs|numbers|times|examples)\b", stdout), stdout
+    with pytest.raises(ValueError, match="MLP: expected 1 input, got 2"):
+        nn.MLP(1, [1])([0.5, 0.5])
+    with pytest.raises(TypeError, match="a list of 1 number or Value,"):
+        nn.MLP(1, [1])("x")
+
+
+# 7. CSV files: a lone data row, other separators, standard input
+
+
+def predict_csv(trained, tmp_path, text):
+    path = tmp_path / "points.csv"
+    path.write_text(text, encoding="utf-8")
+    return run(["predict", str(trained[0] / "model.json"), "--csv", str(path)])
+
+
+def first_column(stdout):
+    return [line.split()[0] for line in stdout.splitlines()[1:]]
+
+
+@pytest.mark.parametrize(("text", "points"), [
+    ("1;2\n", ["1,2"]),
+    ("1,2\n", ["1,2"]),
+    ("1\t2\n", ["1,2"]),
+    ("x;y\n1;2\n-0.5;0.25\n", ["1,2", "-0.5,0.25"]),
+    ("x1,x2\n0,1\n", ["0,1"]),
+    ("0.5, -1\n", ["0.5,-1"]),
+])
+def test_a_csv_row_of_numbers_is_a_point_whatever_the_separator(trained, tmp_path, text, points):
+    code, stdout, stderr = predict_csv(trained, tmp_path, text)
+    assert code == 0, stderr
+    assert first_column(stdout) == points
+
+
+def test_a_first_row_that_is_partly_numbers_is_an_error_not_a_header(trained, tmp_path):
+    code, _, stderr = predict_csv(trained, tmp_path, "1,abc\n3,4\n")
+    assert code == 2
+    assert "line 1: '1,abc' is not a comma-separated list of numbers" in stderr
+
+
+def test_a_csv_with_only_a_header_says_so(trained, tmp_path):
+    code, _, stderr = predict_csv(trained, tmp_path, "x,y\n")
+    assert code == 2
+    assert "holds no points: its only row, 'x,y', is a header" in one_error_line(stderr, "predict")
+
+
+def test_csv_dash_reads_standard_input(trained):
+    proc = subprocess.run(
+        [sys.executable, "-m", "nn", "predict", str(trained[0] / "model.json"), "--csv", "-"],
+        input="x;y\n0;1\n1.5;-0.5\n", capture_output=True, text=True, timeout=60,
+        cwd=REPO, env={**os.environ, "PYTHONPATH": REPO},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert first_column(proc.stdout) == ["0,1", "1.5,-0.5"]
+    empty = subprocess.run(
+        [sys.executable, "-m", "nn", "predict", str(trained[0] / "model.json"), "--csv", "-"],
+        input="", capture_output=True, text=True, timeout=60,
+        cwd=REPO, env={**os.environ, "PYTHONPATH": REPO},
+    )
+    assert empty.returncode == 2
+    assert empty.stderr.splitlines() == [
+        "chainrule predict: error: --csv: standard input holds no points"]
+
+
+# 8. an empty --out
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_out_is_refused_before_training(tmp_path, monkeypatch, value):
+    monkeypatch.chdir(tmp_path)
+    code, stdout, stderr = run(["train", *SMALL, "--out", value])
+    assert code == 2 and stdout == ""
+    assert "argument --out: must name a directory, got an empty string" in one_error_line(stderr)
+    assert os.listdir(tmp_path) == []
+
+
+# 9. numeric options have upper bounds
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--epochs", "100001", "argument --epochs: must be an integer in [1, 100000], got 100001"),
+    ("--epochs", "1" + "0" * 22, "argument --epochs: must be an integer in [1, 100000], got 1"),
+    ("--n", "100001", "argument --n: must be an integer in [1, 100000], got 100001"),
+    ("--patience", "100001", "argument --patience: must be an integer in [0, 100000]"),
+    ("--seed", str(2**32), "argument --seed: must be an integer in [0, 4294967295]"),
+    ("--batch-size", "100001", 'argument --batch-size: must be in [1, 100000] (or "full")'),
+    ("--hidden", "16,1001", "argument --hidden: every layer width must be in [1, 1000]"),
+    ("--hidden", ",".join(["2"] * 101), "argument --hidden: at most 100 hidden layers"),
+    ("--graph-nodes", "100001", "argument --graph-nodes: must be an integer in [5, 100000]"),
+])
+def test_numeric_options_are_bounded(tmp_path, option, value, message):
+    code, stdout, stderr = run(["train", *SMALL, option, value, "--out", str(tmp_path / "o")])
+    assert code == 2 and stdout == ""
+    assert message in one_error_line(stderr)
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_readme_quotes_the_bounds():
+    from nn import cli
+
+    section = " ".join(readme_cli_section().split())
+    stated = (f"`--epochs`, `--patience`, `--n`, `--batch-size` and `--graph-nodes` at most "
+              f"{cli.MAX_EPOCHS:,}, `--hidden` at most {cli.MAX_LAYERS} layers of at most "
+              f"{cli.MAX_WIDTH:,} units, `--seed` at most {cli.MAX_SEED:,} (2^32 - 1)")
+    assert stated in section
+    assert cli.MAX_EPOCHS == cli.MAX_EXAMPLES == cli.MAX_GRAPH_NODES and cli.MAX_SEED == 2**32 - 1
+
+
+def test_the_bounds_themselves_are_accepted():
+    from nn.cli import build_parser
+
+    args = build_parser().commands["train"].parse_args(
+        ["--epochs", "100000", "--n", "100000", "--patience", "100000",
+         "--seed", str(2**32 - 1), "--batch-size", "100000", "--graph-nodes", "100000",
+         "--hidden", ",".join(["1000"] * 100)])
+    assert (args.epochs, args.n, args.patience, args.seed) == (100000, 100000, 100000, 2**32 - 1)
+    assert args.batch_size == args.graph_nodes == 100000 and args.hidden == [1000] * 100
 
 
 # 9. options, the model line and the README
