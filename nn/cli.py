@@ -95,6 +95,7 @@ MAX_WIDTH = 1000  # units in one hidden layer
 MAX_LAYERS = 100  # hidden layers
 MAX_GRAPH_NODES = 100_000  # more is what "none" is for
 MAX_SEED = 2**32 - 1  # the range seeds have in numpy and PyTorch too
+MAX_NOISE = 100.0  # the data sets span a few units; 1e308 made infinite points
 
 
 class UsageError(Exception):
@@ -267,7 +268,7 @@ def build_parser() -> _Parser:
                       help="built-in data set")
     data.add_argument("--n", type=_int_in(1, MAX_EXAMPLES), default=200,
                       help="number of examples")
-    data.add_argument("--noise", type=_float_in(0.0), default=None,
+    data.add_argument("--noise", type=_float_in(0.0, MAX_NOISE, high_open=False), default=None,
                       help="noise level (std; for blobs the cluster std) (default: the "
                       "data set's own)")
     data.add_argument("--val-split", type=_float_in(0.0, 1.0), default=0.25,

@@ -725,6 +725,7 @@ def test_an_empty_out_is_refused_before_training(tmp_path, monkeypatch, value):
     ("--hidden", "16,1001", "argument --hidden: every layer width must be in [1, 1000]"),
     ("--hidden", ",".join(["2"] * 101), "argument --hidden: at most 100 hidden layers"),
     ("--graph-nodes", "100001", "argument --graph-nodes: must be an integer in [5, 100000]"),
+    ("--noise", "1e308", "argument --noise: must be a number in [0, 100], got 1e308"),
 ])
 def test_numeric_options_are_bounded(tmp_path, option, value, message):
     code, stdout, stderr = run(["train", *SMALL, option, value, "--out", str(tmp_path / "o")])
@@ -739,7 +740,8 @@ def test_the_readme_quotes_the_bounds():
     section = " ".join(readme_cli_section().split())
     stated = (f"`--epochs`, `--patience`, `--n`, `--batch-size` and `--graph-nodes` at most "
               f"{cli.MAX_EPOCHS:,}, `--hidden` at most {cli.MAX_LAYERS} layers of at most "
-              f"{cli.MAX_WIDTH:,} units, `--seed` at most {cli.MAX_SEED:,} (2^32 - 1)")
+              f"{cli.MAX_WIDTH:,} units, `--seed` at most {cli.MAX_SEED:,} (2^32 - 1), "
+              f"`--noise` at most {cli.MAX_NOISE:g}")
     assert stated in section
     assert cli.MAX_EPOCHS == cli.MAX_EXAMPLES == cli.MAX_GRAPH_NODES and cli.MAX_SEED == 2**32 - 1
 
@@ -750,9 +752,10 @@ def test_the_bounds_themselves_are_accepted():
     args = build_parser().commands["train"].parse_args(
         ["--epochs", "100000", "--n", "100000", "--patience", "100000",
          "--seed", str(2**32 - 1), "--batch-size", "100000", "--graph-nodes", "100000",
-         "--hidden", ",".join(["1000"] * 100)])
+         "--hidden", ",".join(["1000"] * 100), "--noise", "100"])
     assert (args.epochs, args.n, args.patience, args.seed) == (100000, 100000, 100000, 2**32 - 1)
     assert args.batch_size == args.graph_nodes == 100000 and args.hidden == [1000] * 100
+    assert args.noise == 100.0
 
 
 # 9. options, the model line and the README
