@@ -85,7 +85,10 @@ def plot_history(history: Any, path: str | os.PathLike | None = None, title: str
         ax.set_ylabel("accuracy (%)")
         ax.set_title("accuracy")
     best = h.get("best_epoch")
+    from matplotlib.ticker import MaxNLocator
+
     for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # no epoch 2.5
         if best is not None:
             ax.axvline(best, color=_BEST, linestyle=":", linewidth=1, label=f"best epoch {best}")
         ax.set_xlabel("epoch")

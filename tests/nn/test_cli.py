@@ -187,6 +187,27 @@ def test_plots_are_reproducible_svg(trained, tmp_path):
     assert b"<dc:date>" not in a
 
 
+@pytest.mark.parametrize("epochs", [1, 2, 3, 5, 10, 12])
+def test_loss_plot_ticks_whole_epochs_only(tmp_path, epochs):
+    """A short run's axis once read 2.5, 7.5: an epoch is a whole number."""
+    from nn.plots import plot_history
+
+    X, y = nn.make_moons(16, seed=0)
+    nn.manual_seed(0)
+    history = nn.fit(nn.MLP(2, [3, 1]), X, y, loss="bce_logits", epochs=epochs, lr=0.01,
+                     val_data=(X[:4], y[:4]), progress=False)
+    assert history.epochs_run == epochs
+    fig = plot_history(history, tmp_path / "loss.svg")
+    text = (tmp_path / "loss.svg").read_text()
+    for ax in fig.axes:
+        lo, hi = ax.get_xlim()
+        shown = [t for t in ax.get_xticks() if lo <= t <= hi]
+        assert len(shown) >= min(epochs, 2), shown
+        assert all(float(t).is_integer() for t in shown), shown
+        for t in shown:  # matplotlib keeps each label's text as a comment in the SVG
+            assert f"<!-- {int(t)} -->" in text
+
+
 def test_boundary_plot_for_three_classes_and_not_for_regression(tmp_path):
     from nn.plots import plot_decision_boundary
 
