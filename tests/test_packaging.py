@@ -157,6 +157,55 @@ def test_console_script_is_declared():
     }
 
 
+# --- the README's first command -----------------------------------------------------------------
+
+
+def _install_commands() -> list[str]:
+    """The pip commands of the README's "Installing" section, in order, comments cut."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    start = readme.index("## Installing")
+    section = readme[start:readme.index("\n## ", start + 1)]
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", section, flags=re.S):
+        for line in block.splitlines():
+            command = line.split("#", 1)[0].strip()
+            if command.startswith("pip "):
+                commands.append(command)
+    return commands
+
+
+def test_the_readme_installs_from_a_clone_or_a_wheel_first():
+    """chainrule is not on the package index yet: the first command must not need it."""
+    commands = _install_commands()
+    first = commands[0].split()
+    assert first[:2] == ["pip", "install"]
+    assert first[-1] == "." or first[-1].startswith(("\".", "dist/")), commands[0]
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "`pip install chainrule`" in readme  # the index line, for when it is published
+    assert "once chainrule is published" in " ".join(readme.split()).lower()
+
+
+@pytest.mark.slow
+def test_the_readme_first_command_works_in_a_fresh_clone(tmp_path):
+    """Run it, as written, in a copy of the source and a new virtual environment."""
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    for name in BUILD_INPUTS:
+        path = REPO / name
+        if path.is_dir():
+            shutil.copytree(path, clone / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(path, clone / name)
+    venv = Venv(tmp_path / "venv")
+    argv = [sys.executable, "-m", "pip", "--python", str(venv.python),
+            *_install_commands()[0].split()[1:], "--no-deps", "-q"]
+    if _setuptools_recent_enough():
+        argv.append("--no-build-isolation")  # no download: this Python's setuptools builds
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=600, cwd=clone)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    _works(venv)
+
+
 # --- the README rewrite (setup.py's long_description) ---------------------------------------------
 
 long_description = SETUP["long_description"]
@@ -240,13 +289,17 @@ def foreign(tmp_path) -> Path:
     return root
 
 
-def _assert_names_the_clash(stderr: str) -> None:
-    last = stderr.strip().splitlines()[-1]
-    assert last.startswith("ImportError: chainrule's nn needs chainrule's autograd")
-    assert "HIPS 'autograd' package" in last
-    assert "separate virtual environment" in last
-    assert "pip install --force-reinstall chainrule" in last
-    assert "cannot import name" not in stderr
+def _assert_names_the_clash(stderr: str) -> str:
+    """The clash in ONE line (no traceback), with the fix; returns the line."""
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    (line,) = lines
+    assert line.startswith("ImportError: chainrule's nn needs chainrule's autograd")
+    assert "HIPS 'autograd' package" in line
+    assert "separate virtual environment" in line
+    assert "-m pip uninstall -y autograd` then `" in line
+    assert "-m pip install --force-reinstall --no-deps " in line
+    return line
 
 
 def test_import_nn_names_a_foreign_autograd(foreign, tmp_path):
@@ -287,7 +340,152 @@ def test_an_autograd_that_fails_to_import_is_named(tmp_path):
     (root / "autograd" / "__init__.py").write_text("import numpy_that_is_not_installed\n")
     proc = _run("import nn", [root, REPO], tmp_path)
     assert proc.returncode == 1
-    last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith("ImportError: chainrule's nn could not import its engine, autograd")
-    assert "numpy_that_is_not_installed" in last
-    assert "pip install --force-reinstall chainrule" in last
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("ImportError: chainrule's nn could not import its engine, autograd")
+    assert "numpy_that_is_not_installed" in line
+    assert "-m pip install --force-reinstall --no-deps " in line
+
+
+def test_python_dash_m_nn_names_a_foreign_autograd_in_one_line(foreign, tmp_path):
+    proc = _run([sys.executable, "-m", "nn", "--version"], [foreign, REPO], tmp_path)
+    assert proc.returncode == 1
+    _assert_names_the_clash(proc.stderr)
+
+
+def test_a_caught_clash_is_an_import_error_and_leaves_other_errors_alone(foreign, tmp_path):
+    code = ("try:\n    import nn\nexcept ImportError as err:\n    print(type(err).__name__)\n"
+            "raise ValueError('mine')\n")
+    proc = _run(code, [foreign, REPO], tmp_path)
+    assert proc.stdout.split() == ["EngineClashError"]
+    assert "Traceback" in proc.stderr and proc.stderr.strip().endswith("ValueError: mine")
+
+
+# --- the clash for real: a wheel of chainrule and a package named autograd, in a venv ----------
+
+HIPS_FILES = {
+    "autograd/__init__.py": FOREIGN,
+    "autograd/differential_operators.py": "def grad(f):\n    return f\n",
+}
+
+
+def _stand_in_hips_wheel(directory: Path) -> Path:
+    """A wheel of a distribution named autograd whose top-level package is autograd, as the
+    HIPS autograd on PyPI has (its API left out, and numpy with it), built here: offline."""
+    import base64
+    import hashlib
+
+    info = "autograd-1.9.1.dist-info"
+    files = {
+        **HIPS_FILES,
+        f"{info}/METADATA": "Metadata-Version: 2.1\nName: autograd\nVersion: 1.9.1\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: chainrule-tests\n"
+                         "Root-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    for name, text in files.items():
+        data = text.encode("utf-8")
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{name},sha256={digest},{len(data)}")
+    record.append(f"{info}/RECORD,,")
+    path = directory / "autograd-1.9.1-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+        archive.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
+    return path
+
+
+class Venv:
+    """A throwaway virtual environment, filled by this Python's pip (--python), offline."""
+
+    def __init__(self, root: Path) -> None:
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True,
+                       timeout=300)
+        bin_dir = root / ("Scripts" if os.name == "nt" else "bin")
+        self.python = bin_dir / ("python.exe" if os.name == "nt" else "python")
+        self.chainrule = bin_dir / ("chainrule.exe" if os.name == "nt" else "chainrule")
+
+    def pip(self, *args: str) -> None:
+        command = [sys.executable, "-m", "pip", "--python", str(self.python), *args]
+        if args[0] == "install":
+            command += ["--no-index", "--no-deps"]
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    def run(self, *argv: str) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        return subprocess.run(list(argv), capture_output=True, text=True, timeout=120,
+                              cwd=self.python.parent, env=env)
+
+    def apply_fix(self, line: str) -> None:
+        """Run the two commands the message gives, as written (pip run as above)."""
+        import shlex
+
+        commands = re.findall(r"`([^`]+)`", line)
+        assert len(commands) == 2, line
+        for command in commands:
+            argv = shlex.split(command)
+            assert argv[:3] == [str(self.python), "-m", "pip"], command
+            self.pip(*argv[3:])
+
+
+def _works(venv: Venv) -> None:
+    proc = venv.run(str(venv.chainrule), "--version")
+    assert (proc.returncode, proc.stdout.strip()) == (0, f"chainrule {_version.__version__}"), \
+        proc.stderr
+    proc = venv.run(str(venv.python), "-c", "from autograd import Value; import nn; "
+                    "print(Value(2.0) * 3)")
+    assert proc.returncode == 0 and "data=6.0" in proc.stdout, proc.stderr
+
+
+def _every_entry_point_says_it_in_one_line(venv: Venv) -> str:
+    lines = set()
+    for argv in ([str(venv.chainrule), "--version"], [str(venv.python), "-m", "nn", "--version"],
+                 [str(venv.python), "-c", "import nn"]):
+        proc = venv.run(*argv)
+        assert proc.returncode == 1, argv
+        lines.add(_assert_names_the_clash(proc.stderr))
+    (line,) = lines  # the same message everywhere
+    return line
+
+
+@pytest.mark.slow
+def test_the_other_autograd_installed_last(wheel, tmp_path):
+    venv = Venv(tmp_path / "venv")
+    venv.pip("install", str(wheel))
+    venv.pip("install", str(_stand_in_hips_wheel(tmp_path)))
+    line = _every_entry_point_says_it_in_one_line(venv)
+    assert f"found {venv.python.parent.parent}" in line and "which is not chainrule's" in line
+    assert line.endswith(f"--no-deps {wheel}`, or keep chainrule in a separate virtual "
+                         "environment")  # the wheel it came from: no package index needed
+    venv.apply_fix(line)
+    _works(venv)
+
+
+@pytest.mark.slow
+def test_the_other_autograd_installed_first_then_removed(wheel, tmp_path):
+    venv = Venv(tmp_path / "venv")
+    venv.pip("install", str(_stand_in_hips_wheel(tmp_path)))
+    venv.pip("install", str(wheel))
+    _works(venv)  # chainrule's files won; pip said nothing
+    venv.pip("uninstall", "-y", "autograd")  # takes autograd/__init__.py with it
+    line = _every_entry_point_says_it_in_one_line(venv)
+    assert "a folder with no __init__.py" in line
+    venv.apply_fix(line)
+    _works(venv)
+
+
+def test_the_fix_names_how_chainrule_was_installed(foreign, tmp_path):
+    """Here chainrule is installed from this clone (make setup: editable) or not at all."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    proc = _run("import nn", [foreign, REPO], tmp_path)
+    line = _assert_names_the_clash(proc.stderr)
+    try:
+        direct = distribution("chainrule").read_text("direct_url.json")
+    except PackageNotFoundError:
+        direct = None
+    if direct and '"editable": true' in direct:
+        assert f"--force-reinstall --no-deps -e {REPO}`" in line
+    else:
+        assert "<chainrule's wheel or clone directory>" in line or "--no-deps " in line
