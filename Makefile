@@ -1,9 +1,11 @@
 # Two commands on a fresh machine: `make demo` and `make test`.
-# Each creates .venv if it is missing and installs the project with its dev extra.
+# Each creates .venv if it is missing and installs the project (editable) with what it
+# needs: make test the dev extra, make demo only the svg and train extras.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+DEMO_STAMP := $(VENV)/.demo-stamp
 
 .PHONY: setup test test-thorough lint demo bench bench-quick bench-torch clean
 
@@ -14,6 +16,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+
+# The demo draws graph.svg (svg extra), loss.svg and boundary.svg (train extra); an
+# up-to-date dev install already holds both.
+$(DEMO_STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	if [ ! $(STAMP) -nt pyproject.toml ]; then \
+		$(PY) -m pip install --quiet --upgrade pip && \
+		$(PY) -m pip install --quiet -e ".[svg,train]"; fi
+	touch $(DEMO_STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -26,7 +37,7 @@ test: lint
 test-thorough: lint
 	CI= HYPOTHESIS_PROFILE=thorough $(PY) -m pytest -n 2 -q
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(PY) -m nn train --out out
 	$(PY) -m autograd.viz --out out/lecture_graph.svg
 	$(PY) -m autograd.viz --steps --out out/lecture_steps.html

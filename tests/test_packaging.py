@@ -203,7 +203,35 @@ def test_the_readme_first_command_works_in_a_fresh_clone(tmp_path):
         argv.append("--no-build-isolation")  # no download: this Python's setuptools builds
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=600, cwd=clone)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # setuptools' "Editable installation ... be careful with folders" notice: a newcomer's
+    # first command should print nothing to worry about.
+    assert "Warning" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
     _works(venv)
+
+
+# --- make demo and make test: what each installs -------------------------------------------------
+
+
+def _make_dry_run(target: str, tmp_path: Path) -> list[str]:
+    """What ``make TARGET`` would install (``-e ".[extras]"``) into a .venv not made yet."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    proc = subprocess.run(["make", "-n", target, f"VENV={tmp_path / 'venv'}"],
+                          capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    return re.findall(r'-m pip install (?:--quiet )?-e "([^"]+)"', proc.stdout)
+
+
+def test_make_demo_installs_only_what_the_demo_needs(tmp_path):
+    assert _make_dry_run("demo", tmp_path) == [".[svg,train]"]
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    extras = config["project"]["optional-dependencies"]
+    wanted = " ".join(extras["svg"] + extras["train"])
+    assert "graphviz" in wanted and "matplotlib" in wanted  # graph.svg; loss and boundary
+
+
+def test_make_test_still_installs_the_dev_extra(tmp_path):
+    assert _make_dry_run("test", tmp_path) == [".[dev]"]
 
 
 # --- the README rewrite (setup.py's long_description) ---------------------------------------------
