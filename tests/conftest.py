@@ -10,8 +10,19 @@ reproducible and never goes red on an example no one can replay.
 """
 
 import os
+import re
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10: tomli, if installed (the skip line then names no extra)
+    try:
+        import tomli as tomllib
+    except ImportError:
+        tomllib = None
 
 settings.register_profile(
     "default",
@@ -31,3 +42,89 @@ settings.register_profile(
 )
 _default = "ci" if os.environ.get("CI") else "default"
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _default))
+
+
+# --- one line at the end: what was skipped, and how to run it ------------------------------------
+
+_ROOT = Path(__file__).resolve().parents[1]
+# Names a skip reason may use for a package, and the requirement they stand for.
+_ALIASES = {"pytorch": "torch", "ipython": "ipykernel"}
+
+
+def _requirement_name(requirement: str) -> str:
+    return re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower()
+
+
+def _install_hints() -> dict[str, str]:
+    """package -> how to install it: the pin the Makefile uses (pip install torch==X), else
+    the first extra of pyproject.toml, dev aside, that has it."""
+    hints: dict[str, str] = {}
+    try:
+        extras = tomllib.loads((_ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
+            "project"]["optional-dependencies"]
+    except (AttributeError, OSError, KeyError, ValueError):  # AttributeError: no toml reader
+        extras = {}
+    for extra, requirements in extras.items():
+        for name in map(_requirement_name, requirements):
+            if extra != "dev" and not name.startswith("chainrule"):
+                hints.setdefault(name, f'pip install "chainrule[{extra}]"')
+    try:
+        makefile = (_ROOT / "Makefile").read_text(encoding="utf-8")
+    except OSError:
+        makefile = ""
+    for name, pin in re.findall(r"\b([A-Za-z][\w.-]*)==([\w.]+)", makefile):
+        hints[name.lower()] = f"pip install {name}=={pin}"
+    return hints
+
+
+def _needed_package(reason: str, hints: dict[str, str]) -> str | None:
+    """The optional package a skip reason says is missing, if it names one."""
+    words = set(re.findall(r"[a-z][\w-]*", reason.lower()))
+    for name in sorted({*hints, *_ALIASES}, key=len, reverse=True):  # onnxruntime before onnx
+        if name in words:
+            return _ALIASES.get(name, name)
+    return None
+
+
+def _where(nodeid: str) -> str:
+    """ "notebook 08" for a lecture notebook, else the folder under tests/ (interop, nn...)."""
+    notebook = re.search(r"notebooks/.*\[(\d+)", nodeid)
+    if notebook:
+        return f"notebook {notebook.group(1)}"
+    parts = nodeid.split("::")[0].split("/")
+    return parts[1] if len(parts) > 2 and parts[0] == "tests" else parts[-1]
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: after -ra's summary, last
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """``make test`` runs every test it can: say in one line which it could not, and how to
+    run them (only -ra would show it otherwise)."""
+    try:
+        return (yield)
+    finally:
+        _skip_line(terminalreporter)
+
+
+def _skip_line(terminalreporter) -> None:
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    hints = _install_hints()
+    needs: dict[str, list[str]] = {}
+    other = 0
+    for report in skipped:
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        package = _needed_package(reason, hints)
+        if package is None:
+            other += 1
+        else:
+            needs.setdefault(package, []).append(_where(report.nodeid))
+    parts = []
+    for package, places in needs.items():
+        where = ", ".join(dict.fromkeys(places))
+        how = hints.get(package, f"pip install {package}")
+        parts.append(f"{len(places)} need {package} ({where}): {how}")
+    if other:
+        parts.append(f"{other} for other reasons (pytest -rs says which)")
+    terminalreporter.write_line(f"skipped {len(skipped)}: " + "; ".join(parts))
