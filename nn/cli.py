@@ -722,72 +722,61 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"{PROG} train: interrupted before the first epoch finished; nothing written",
               file=sys.stderr)
         return 130
+    # Training has finished: from here a first Ctrl-C no longer throws the run away.
     with _finish_writing_on_ctrl_c() as interrupts:
-        return _save_run(args, out, start, model, history, description, X_train, y_train,
-                         X_val, y_val, options, out_act, plots_missing, graph_missing,
-                         classifier_2d, patience, interrupts)
+        task = Task.from_dict(history.task)
+        final_train = evaluate(model, X_train, y_train, loss=task)
+        final_val = evaluate(model, X_val, y_val, loss=task) if X_val else None
+        history.config.update({
+            "dataset": name, "dataset_options": options, "hidden": args.hidden,
+            "activation": args.activation, "output_activation": out_act,
+            "l2": args.l2, "final": {"train": final_train, "val": final_val},
+        })
 
+        written = ["model.json", "history.json"]
+        notes = []
+        from .plots import plot_decision_boundary, plot_history
 
-def _save_run(args: argparse.Namespace, out: Path, start: float, model: MLP, history: Any,
-              description: str, X_train: list, y_train: list, X_val: list | None,
-              y_val: list | None, options: dict[str, Any], out_act: str | None,
-              plots_missing: str | None, graph_missing: str | None, classifier_2d: bool,
-              patience: int | None, interrupts: _Interrupts) -> int:
-    """Score the trained model, write every file and publish them together."""
-    name, nin = args.dataset, model.nin
-    task = Task.from_dict(history.task)
-    final_train = evaluate(model, X_train, y_train, loss=task)
-    final_val = evaluate(model, X_val, y_val, loss=task) if X_val else None
-    history.config.update({
-        "dataset": name, "dataset_options": options, "hidden": args.hidden,
-        "activation": args.activation, "output_activation": out_act,
-        "l2": args.l2, "final": {"train": final_train, "val": final_val},
-    })
+        with _staging(out) as tmp:
+            save(model, tmp / "model.json")
+            with open(tmp / "history.json", "w", encoding="utf-8") as f:
+                json.dump(history.to_dict(), f, indent=1)
+                f.write("\n")
+            _test_pause_at_writing(interrupts)
+            if not plots_missing:
+                plot_history(history, tmp / "loss.svg", title=f"{name}: {description}")
+                written.append("loss.svg")
+            if not classifier_2d:
+                why = "inputs are not 2-D" if nin != 2 else "a regression has no classes"
+                notes.append(f"boundary.svg skipped: {why}")
+            elif not plots_missing:
+                acc = final_val["accuracy"] if final_val else final_train["accuracy"]
+                which = "validation" if final_val else "training"
+                plot_decision_boundary(
+                    model, X_train, y_train, tmp / "boundary.svg", loss=task,
+                    X_val=X_val, y_val=y_val,
+                    title=f"{name}: decision boundary ({which} accuracy {_percent(acc)})",
+                )
+                written.append("boundary.svg")
+            if not graph_missing:
+                _write_graph(model, task, X_train[0], y_train[0], tmp / "graph.svg",
+                             args.graph_nodes)
+                written.append("graph.svg")
+            removed = _publish(tmp, out, written)
+        if removed:
+            notes.append(f"removed {', '.join(removed)} (left by an earlier run, not written by "
+                         "this one)")
 
-    written = ["model.json", "history.json"]
-    notes = []
-    from .plots import plot_decision_boundary, plot_history
-
-    with _staging(out) as tmp:
-        save(model, tmp / "model.json")
-        with open(tmp / "history.json", "w", encoding="utf-8") as f:
-            json.dump(history.to_dict(), f, indent=1)
-            f.write("\n")
-        _test_pause_at_writing(interrupts)
-        if not plots_missing:
-            plot_history(history, tmp / "loss.svg", title=f"{name}: {description}")
-            written.append("loss.svg")
-        if not classifier_2d:
-            why = "inputs are not 2-D" if nin != 2 else "a regression has no classes"
-            notes.append(f"boundary.svg skipped: {why}")
-        elif not plots_missing:
-            acc = final_val["accuracy"] if final_val else final_train["accuracy"]
-            which = "validation" if final_val else "training"
-            plot_decision_boundary(
-                model, X_train, y_train, tmp / "boundary.svg", loss=task,
-                X_val=X_val, y_val=y_val,
-                title=f"{name}: decision boundary ({which} accuracy {_percent(acc)})",
-            )
-            written.append("boundary.svg")
-        if not graph_missing:
-            _write_graph(model, task, X_train[0], y_train[0], tmp / "graph.svg",
-                         args.graph_nodes)
-            written.append("graph.svg")
-        removed = _publish(tmp, out, written)
-    if removed:
-        notes.append(f"removed {', '.join(removed)} (left by an earlier run, not written by "
-                     "this one)")
-
-    _summary(history, final_train, final_val, patience, time.perf_counter() - start,
-             out, written, notes)
-    if interrupts.count:
-        sys.stdout.flush()
-        print(f"{PROG} train: interrupted while writing; the finished run was written first",
-              file=sys.stderr)
-        return 130
-    if history.interrupted:
-        return 130
-    return 0
+        _summary(history, final_train, final_val, patience, time.perf_counter() - start,
+                 out, written, notes)
+        if interrupts.count:
+            sys.stdout.flush()
+            print(f"{PROG} train: interrupted while writing; the finished run was written first",
+                  file=sys.stderr)
+            return 130
+        if history.interrupted:
+            return 130
+        return 0
 
 
 def _summary(history, final_train, final_val, patience, seconds, out, written, notes) -> None:

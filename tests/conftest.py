@@ -87,12 +87,15 @@ def _needed_package(reason: str, hints: dict[str, str]) -> str | None:
 
 
 def _where(nodeid: str) -> str:
-    """ "notebook 08" for a lecture notebook, else the folder under tests/ (interop, nn...)."""
+    """ "notebook 08" for a lecture notebook, else the folder under tests/ (interop, nn...),
+    or what a file directly in tests/ tests (readme)."""
     notebook = re.search(r"notebooks/.*\[(\d+)", nodeid)
     if notebook:
         return f"notebook {notebook.group(1)}"
     parts = nodeid.split("::")[0].split("/")
-    return parts[1] if len(parts) > 2 and parts[0] == "tests" else parts[-1]
+    if len(parts) > 2 and parts[0] == "tests":
+        return parts[1]
+    return re.sub(r"^test_|\.py$", "", parts[-1])  # tests/test_readme.py: "readme"
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: after -ra's summary, last
