@@ -118,21 +118,21 @@ def iterations_memory(body: Callable[[int], object], rounds: int = 200) -> list[
     return samples
 
 
-def assert_flat(samples: list[tuple[int, int]], what: str) -> None:
-    (alive_early, dropped_early), (alive_late, dropped_late) = samples[0], samples[-1]
-    rounds = 20 * len(samples)
-    # the brief: memory at the same point of a round stays within 10%
-    assert alive_late <= alive_early * 1.10, (
-        f"{what}: {alive_early} -> {alive_late} bytes live with one graph, over {rounds} rounds"
-    )
-    # stronger: once a round's graph is dropped, nothing at all is left of it
-    # (one leaked float a round would be 24 bytes x 180 rounds = 4.3 kB)
-    assert dropped_late - dropped_early < 2048, (
-        f"{what}: {dropped_early} -> {dropped_late} bytes live between rounds, over {rounds} rounds"
-    )
+def assert_flat(samples: list[tuple[int, int]], what: str, steady_growth) -> None:
+    """No steady growth across the samples, with or without a round's graph alive.
+
+    The median growth between successive samples (20 rounds apart) is what a leak
+    moves: one leaked float a round is 480 bytes a sample. A one-off allocation,
+    such as a dict resizing or a buffer filled by another thread on a busy machine,
+    moves a single step and not the median.
+    """
+    for name, marks in (("with one graph alive", [a for a, _ in samples]),
+                        ("between rounds", [d for _, d in samples])):
+        growth = steady_growth(marks)
+        assert growth < 256, f"{what}: {growth} bytes a sample {name}: {marks}"
 
 
-def test_repeated_backward_and_discard_does_not_grow() -> None:
+def test_repeated_backward_and_discard_does_not_grow(steady_growth) -> None:
     def body(i: int) -> object:
         out, params = mlp_like_graph(i)
         out.backward()
@@ -140,10 +140,10 @@ def test_repeated_backward_and_discard_does_not_grow() -> None:
         assert params[0].grad != 0.0
         return out, params
 
-    assert_flat(iterations_memory(body), "build/backward/discard")
+    assert_flat(iterations_memory(body), "build/backward/discard", steady_growth)
 
 
-def test_repeated_build_while_keeping_parameters_does_not_grow() -> None:
+def test_repeated_build_while_keeping_parameters_does_not_grow(steady_growth) -> None:
     """The training-loop pattern: parameters live on, each step's graph must not."""
     kept: dict[str, list[Value]] = {}
 
@@ -162,10 +162,10 @@ def test_repeated_build_while_keeping_parameters_does_not_grow() -> None:
                 p.grad = 0.0
         return out
 
-    assert_flat(iterations_memory(body), "training loop")
+    assert_flat(iterations_memory(body), "training loop", steady_growth)
 
 
-def test_repeated_grad_with_create_graph_does_not_grow() -> None:
+def test_repeated_grad_with_create_graph_does_not_grow(steady_growth) -> None:
     def body(i: int) -> object:
         out, params = mlp_like_graph(i)
         gs = grad(out, params[:4], create_graph=True)
@@ -173,7 +173,7 @@ def test_repeated_grad_with_create_graph_does_not_grow() -> None:
         assert all(isinstance(g, Value) for g in second)
         return out, gs, second
 
-    assert_flat(iterations_memory(body, rounds=120), "grad(create_graph=True)")
+    assert_flat(iterations_memory(body, rounds=120), "grad(create_graph=True)", steady_growth)
 
 
 def test_grad_on_a_large_graph_frees_its_bookkeeping() -> None:
@@ -195,7 +195,7 @@ def test_grad_on_a_large_graph_frees_its_bookkeeping() -> None:
         assert used() < 64 * 1024
 
 
-def test_detect_anomaly_blocks_entered_per_step_do_not_grow() -> None:
+def test_detect_anomaly_blocks_entered_per_step_do_not_grow(steady_growth) -> None:
     def body(i: int) -> object:
         with detect_anomaly():
             out, _ = mlp_like_graph(i, width=2)
@@ -203,7 +203,7 @@ def test_detect_anomaly_blocks_entered_per_step_do_not_grow() -> None:
         return out
 
     # anomaly mode records a stack per node, so fewer and smaller rounds
-    assert_flat(iterations_memory(body, rounds=40), "detect_anomaly per step")
+    assert_flat(iterations_memory(body, rounds=120), "detect_anomaly per step", steady_growth)
 
 
 def test_graphs_discarded_inside_one_detect_anomaly_block_are_freed() -> None:

@@ -465,7 +465,7 @@ def test_importing_viz_needs_no_graphviz_package():
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert 'pip install "chainrule[svg]"' in proc.stdout

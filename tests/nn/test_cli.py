@@ -91,7 +91,7 @@ def test_python_dash_m_nn_runs(trained):
     out = trained[0]
     proc = subprocess.run(
         [sys.executable, "-m", "nn", "predict", str(out / "model.json"), "-1,0.5"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[1].split()[0] == "-1,0.5"
@@ -567,7 +567,7 @@ def test_predict_never_waits_on_a_named_pipe(tmp_path, where):
     else:
         os.mkfifo(tmp_path / "points.csv")
         args += ["--csv", str(tmp_path / "points.csv")]
-    result = subprocess.run(args, capture_output=True, text=True, timeout=30,
+    result = subprocess.run(args, capture_output=True, text=True, timeout=300,
                             stdin=subprocess.DEVNULL)
     if where == "history":
         assert result.returncode == 0, result.stderr
