@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup test test-thorough lint demo bench bench-quick bench-torch clean
+.PHONY: setup test test-thorough test-pythons lint demo bench bench-quick bench-torch clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,11 @@ test: lint
 test-thorough: lint
 	CI= HYPOTHESIS_PROFILE=thorough $(PY) -m pytest -n 2 -q
 
+# The suite (all but the notebooks) on every Python 3.10-3.13 found, one venv each in
+# .venv-pythons/; names any version it could not find.
+test-pythons: lint
+	$(PY) tools/test_pythons.py
+
 demo: $(STAMP)
 	$(PY) -m nn train --out out
 	$(PY) -m autograd.viz --out out/lecture_graph.svg
@@ -43,4 +48,4 @@ bench-quick: bench-torch
 	$(PY) -m benchmarks.bench --quick
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .venv-pythons out .pytest_cache .hypothesis build *.egg-info
