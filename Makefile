@@ -27,9 +27,9 @@ test-thorough: lint
 	CI= HYPOTHESIS_PROFILE=thorough $(PY) -m pytest -n 2 -q
 
 # The suite (all but the notebooks) on every Python 3.10-3.13 found, one venv each in
-# .venv-pythons/; names any version it could not find.
+# .venv-pythons/; names any version it could not find. PYTHONS="3.12 3.13" picks some.
 test-pythons: lint
-	$(PY) tools/test_pythons.py
+	$(PY) tools/test_pythons.py $(PYTHONS)
 
 demo: $(STAMP)
 	$(PY) -m nn train --out out

@@ -89,7 +89,19 @@ def summary_line(output: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """Test every version in VERSIONS, or the ones named on the command line."""
+    """Test every version in VERSIONS, or the ones named on the command line.
+
+    ``--others`` only prints the versions other than this interpreter's (CI runs
+    the whole suite on this one with ``make test``, then the others here).
+    """
+    if argv == ["--others"]:
+        mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
+        print(" ".join(v for v in VERSIONS if v != mine))
+        return 0
+    unknown = [v for v in argv if v not in VERSIONS]
+    if unknown:
+        print(f"test-pythons: unsupported version(s) {unknown}; choose from {VERSIONS}")
+        return 2
     results: list[tuple[str, str, bool]] = []
     for version in argv or VERSIONS:
         python = find_interpreter(version)
