@@ -292,8 +292,8 @@ def plot_digits(
     """Square grayscale images (rows of w*w pixels, read row by row) in a grid.
 
     Ink is dark: pixel 0 is white and the largest pixel of all the images black
-    (so raw 0-16 digits and scaled 0-1 ones look the same). Each image is drawn
-    as vector squares, sharp at any zoom. ``captions`` go above the images.
+    (so raw 0-16 digits and scaled 0-1 ones look the same). Each image is stored
+    at its own resolution and drawn as sharp squares. ``captions`` go above the images.
     Writes SVG to ``path`` if given; returns the Figure.
     """
     pictures = [[float(v) for v in image] for image in images]
@@ -309,23 +309,19 @@ def plot_digits(
     nrows = math.ceil(len(pictures) / cols)
     fig = _figure(1.05 * cols + 0.2, 1.3 * nrows + (0.5 if title else 0.1))
     axes = fig.subplots(nrows, cols, squeeze=False)
-    edges = list(range(width + 1))
     for n, ax in enumerate(ax for row in axes for ax in row):
         if n >= len(pictures):
             ax.set_axis_off()
             continue
         grid = [[pictures[n][r * width + c] for c in range(width)] for r in range(width)]
-        # edges in the cell's own colour: no hairline seams between cells in any renderer
-        ax.pcolormesh(edges, edges, grid, cmap="gray_r", vmin=0.0, vmax=top,
-                      edgecolors="face", linewidth=0.3)
+        # interpolation "none": the SVG holds each image at its own w x w pixels (small)
+        # and asks viewers to draw them as sharp squares (image-rendering: pixelated)
+        ax.imshow(grid, cmap="gray_r", vmin=0.0, vmax=top, interpolation="none")
         ax.set_xticks([])
         ax.set_yticks([])
         for side in ax.spines.values():  # a light frame shows the blank border pixels
             side.set_color("#bbbbbb")
             side.set_linewidth(0.6)
-        ax.set_xlim(0, width)
-        ax.set_ylim(width, 0)  # pixel row 0 at the top
-        ax.set_aspect("equal")
         if captions is not None:
             color = "black" if caption_colors is None else caption_colors[n]
             ax.set_title(captions[n], fontsize=8, color=color, pad=2)
