@@ -74,8 +74,8 @@ OWNED_FILES = (
 )
 # Data sets of images: their runs also draw confusion.svg and misclassified.svg.
 IMAGE_DATASETS = ("digits",)
-# Settings a data set changes when the command line does not give them (see _given):
-# the digits train eagerly at about 2 s an epoch, so fewer epochs in mini-batches.
+# Settings a data set changes when the command line does not give them (see _Given):
+# an epoch over the digits takes seconds, not milliseconds, so fewer epochs in mini-batches.
 DATASET_DEFAULTS: dict[str, dict[str, Any]] = {
     "digits": {"n": 1797, "hidden": [32], "epochs": 10, "batch_size": 32,
                "lr": {"adam": 0.01, "adamw": 0.01, "sgd": 0.1}},
