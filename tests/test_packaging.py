@@ -153,8 +153,29 @@ def test_console_script_is_declared():
     assert config["project"]["license-files"] == ["LICENSE"]
     assert config["tool"]["setuptools"]["package-data"] == {
         "autograd": ["py.typed"],
-        "nn": ["py.typed"],
+        "nn": ["py.typed", "datafiles/*.txt.gz"],
     }
+
+
+def test_wheel_ships_the_digits_and_they_load_from_it(wheel, tmp_path):
+    """nn.load_digits reads a file inside the package: the wheel must carry it, and an
+    install made from the wheel alone (no source tree) must find it."""
+    name = "nn/datafiles/digits.txt.gz"
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read(name) == (REPO / name).read_bytes()
+        archive.extractall(tmp_path / "site")
+    site = str(tmp_path / "site")
+    code = (
+        f"import sys; sys.path.insert(0, {site!r}); import nn; X, y = nn.load_digits(); "
+        "print(nn.__file__); print(len(X), len(X[0]), sorted(set(y)))"
+    )
+    # -I: no working tree, no PYTHONPATH, no user site; only the unpacked wheel is added
+    proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    where, shape = proc.stdout.splitlines()
+    assert where.startswith(site)  # the copy imported was the wheel's
+    assert shape == f"1797 64 {list(range(10))}"
 
 
 # --- the README rewrite (setup.py's long_description) ---------------------------------------------

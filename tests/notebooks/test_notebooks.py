@@ -39,6 +39,7 @@ EXPECTED = [
     "06_delta_rule.ipynb",
     "07_perceptrons_and_capacity.ipynb",
     "08_to_pytorch.ipynb",
+    "11_handwritten_digits.ipynb",
 ]
 CELL_TIMEOUT = 120  # seconds per cell
 CPU_BUDGET = 60.0  # seconds of kernel CPU time per notebook
