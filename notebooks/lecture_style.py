@@ -22,9 +22,9 @@ CLASS_COLORS = [ORANGE, BLUE, GREEN, PURPLE]
 CLASS_MARKERS = ["o", "s", "^", "D"]
 # pale versions of the class colours for filled decision regions
 REGION_COLORS = ["#f6deab", "#b3d4ea", "#aee0d2", "#efd0e2"]
-# for a probability p(y = 1 | x): orange (class 0) to blue (class 1), through white
+# for a probability p(y = 1 | x): pale orange (class 0) to pale blue (class 1), through white
 PROB_CMAP = mpl.colors.LinearSegmentedColormap.from_list(
-    "orange_white_blue", [ORANGE, "#ffffff", BLUE]
+    "orange_white_blue", ["#f2c46d", "#ffffff", "#74acd6"]   # pale ends, so class markers stand out
 )
 MIN_FONT = 12
 

@@ -209,9 +209,8 @@ def test_notebook_runs_top_to_bottom(path: Path):
 
 
 # Projection-ready: the notebooks below call lecture_style.use() (12 pt text or more,
-# colour-blind-safe class colours) and set no smaller font anywhere. (01 is edited elsewhere;
-# 08 needs PyTorch to be re-executed and still has its old figures.)
-STYLED = [name for name in EXPECTED if not name.startswith(("01_", "08_", "11_"))]
+# colour-blind-safe class colours) and set no smaller font anywhere. (01 is edited elsewhere.)
+STYLED = [name for name in EXPECTED if not name.startswith(("01_", "11_"))]
 
 
 @pytest.mark.parametrize("name", STYLED)
