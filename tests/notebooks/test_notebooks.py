@@ -104,7 +104,8 @@ def _read(path: Path):
 # tagged "solution", under a "Solution" heading, that checks itself with assert.
 EXERCISES = [
     "01_backprop_by_hand.ipynb", "02_perceptrons_to_xor.ipynb", "03_training_mlps.ipynb",
-    "06_delta_rule.ipynb", "07_perceptrons_and_capacity.ipynb", "09_convex_regions_and_capacity.ipynb",
+    "06_delta_rule.ipynb", "07_perceptrons_and_capacity.ipynb",
+    "09_convex_regions_and_capacity.ipynb",
 ]
 
 
@@ -217,7 +218,9 @@ STYLED = [name for name in EXPECTED if not name.startswith(("01_", "11_"))]
 def test_figures_use_projection_fonts(name: str):
     nb = _read(NOTEBOOK_DIR / name)
     code = "\n".join(c.source for c in _code_cells(nb))
-    assert "lecture_style import" in code and "use()" in code, f"{name} does not call lecture_style.use()"
+    assert "lecture_style import" in code and "use()" in code, (
+        f"{name} does not call lecture_style.use()"
+    )
     small = [int(n) for n in re.findall(r"fontsize\s*=\s*(\d+)", code) if int(n) < 12]
     assert not small, f"{name} sets font sizes {small} (below 12 pt)"
 
