@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup test test-thorough test-pythons lint demo bench bench-quick bench-torch clean
+.PHONY: setup test test-thorough test-pythons lint demo bench bench-quick bench-torch clean handouts
 
 setup: $(STAMP)
 
@@ -46,6 +46,10 @@ bench: bench-torch
 
 bench-quick: bench-torch
 	$(PY) -m benchmarks.bench --quick
+
+# Every notebook as self-contained HTML (student and teacher versions) in out/handouts/.
+handouts: $(STAMP)
+	$(PY) notebooks/handouts.py --out out/handouts
 
 clean:
 	rm -rf $(VENV) .venv-pythons out .pytest_cache .hypothesis build *.egg-info
