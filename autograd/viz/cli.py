@@ -68,9 +68,9 @@ def one_line(message: str) -> str:
     return joined.strip()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser = _OneLineParser(
-        prog=PROG,
+        prog=prog,
         description="Draw the lecture's graph f = (w_x x + w_y y) w_q + w_z z (or a saved "
         "model's, with --model and --input), with data and gradients after backward(), to "
         "an SVG file; or, with --steps, write the backprop stepper page.",
@@ -94,16 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code. Every error is one line on stderr."""
-    parser = build_parser()
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    """Run the command line; returns the exit code. Every error is one line on stderr.
+
+    ``prog`` names the command in messages (``chainrule steps`` runs this too)."""
+    parser = build_parser(prog)
     try:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # --help (0) or a bad argument (2, already printed)
         return stop.code if isinstance(stop.code, int) else 2
 
     def fail(message: str, code: int = 2) -> int:
-        print(f"{PROG}: error: {one_line(message)}", file=sys.stderr)
+        print(f"{prog}: error: {one_line(message)}", file=sys.stderr)
         return code
 
     if (args.model is None) != (args.input is None):

@@ -119,4 +119,4 @@ def is_word(name: str) -> bool:
 
 def d_of(name: str) -> str:
     """``name`` after a d: plain names as they are (dw_x), others in parentheses (d(2))."""
-    return name if re.fullmatch(r"[A-Za-z_][\w.]*", name) else f"({name})"
+    return name if re.fullmatch(r"[A-Za-z_]\w*", name) else f"({name})"

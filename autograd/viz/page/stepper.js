@@ -48,11 +48,14 @@
     // The header's height changes from step to step; the layout must not, so the room
     // below it is estimated from the window alone.
     var height = Math.max(window.innerHeight - 240 * ZOOMS[zoomAt] - padY, 200);
-    var best = null, bestScale = 0;
+    // A window taller than wide (a phone, a projector at 150% beside notes) reads the
+    // graph top to bottom; a wide one in the direction asked for.
+    var narrow = window.innerWidth < window.innerHeight;
+    var best = layouts[0];
     layouts.forEach(function (layout) {
-      var s = Math.min(width / layout.natural.w, height / layout.natural.h);
-      if (best === null || s > bestScale * 1.05) { best = layout; bestScale = s; }
+      if (narrow && layout.rankdir === "TB") { best = layout; }
     });
+    var bestScale = Math.min(width / best.natural.w, height / best.natural.h);
     var zoom = ZOOMS[zoomAt];
     var minScale = MIN_TEXT_PX / NODE_FONT_PX;
     var scale = Math.max(minScale * Math.min(1, zoom), Math.min(bestScale, 2) * zoom);
