@@ -230,7 +230,7 @@ class _Plan:
         self.number = number = options.number()
         self.drawn = nearest(order, root, options.max_nodes)
         self.ids = {v: f"v{i}" for i, v in enumerate(self.drawn)}
-        self.names = node_names(order, number)
+        self.names = node_names(creation_order(root), number)
         self.grads = {v: g.data for v, g in zip(order, grad(root, order), strict=True)}
         self.variable = _depends_on_a_variable(order)
         self.consumers: dict[Value, list[Value]] = {v: [] for v in order}
@@ -242,7 +242,9 @@ class _Plan:
         self.params = params
 
         drawn_set = set(self.ids)
-        forward = [v for v in self.drawn if v.parents and v in self.variable]
+        forward = [
+            v for v in creation_order(root) if v in drawn_set and v.parents and v in self.variable
+        ]
         backward = [
             v for v in backward_steps(order) if v in drawn_set and v in self.variable
         ]
@@ -365,6 +367,8 @@ class _Plan:
                 f"Backward starts at the output {out}: its gradient is the seed, "
                 f"{d_out}/d{d_of(out)} = 1."
             )
+            if delta:
+                step["words"] += f" It is a weighted sum: this is delta({name})."
             step["formula"] = f"{d_out}/d{d_of(out)} = {self.number(g)}"
             step["feeds"] = self.feeds([], [], [])
             return step
@@ -504,6 +508,28 @@ class _Plan:
             "best": self.name(best) if best is not None else None,
             "feeds": self.feeds([p for p in ranked if p is not best], [], []),
         }
+
+
+def creation_order(root: Value) -> list[Value]:
+    """Every node under ``root``, operands first, left operand before right: the order
+    Python evaluates an expression in, so the order the nodes were made. Iterative."""
+    order: list[Value] = []
+    placed: set[Value] = set()
+    stack: list[tuple[Value, int]] = [(root, 0)]
+    while stack:
+        node, i = stack.pop()
+        if node in placed:
+            continue
+        parents = node.parents
+        while i < len(parents) and parents[i] in placed:
+            i += 1
+        if i < len(parents):
+            stack.append((node, i + 1))
+            stack.append((parents[i], 0))
+            continue
+        placed.add(node)
+        order.append(node)
+    return order
 
 
 def _fill(template: str, operands: list[str], out: str) -> str:

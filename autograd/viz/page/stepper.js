@@ -10,7 +10,7 @@
   var header = document.querySelector("header");
   var ZOOMS = [0.75, 0.85, 1, 1.15, 1.3, 1.5, 1.75, 2, 2.5], zoomAt = 2;
   var NODE_FONT_PX = 11 * 4 / 3;  // the drawing's node text (11 pt) at scale 1
-  var MIN_TEXT_PX = 12;
+  var MIN_TEXT_PX = 12.1;  // 12 px, with room for rounding
   var KINDS = {forward: "forward", backward: "backward", summary: "summary"};
 
   // Each layout (the chosen direction, and top-to-bottom for narrow windows) is one SVG.
@@ -58,7 +58,9 @@
     var bestScale = Math.min(width / best.natural.w, height / best.natural.h);
     var zoom = ZOOMS[zoomAt];
     var minScale = MIN_TEXT_PX / NODE_FONT_PX;
-    var scale = Math.max(minScale * Math.min(1, zoom), Math.min(bestScale, 2) * zoom);
+    // Fitted to the window, but never so small that node text drops below 12 px; the
+    // font control scales the result (A- may go below, on request).
+    var scale = Math.max(minScale, Math.min(bestScale, 2)) * zoom;
     layouts.forEach(function (layout) { layout.el.hidden = layout !== best; });
     active = best;
     best.svg.style.width = (best.natural.w * scale) + "px";
