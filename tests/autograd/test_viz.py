@@ -801,3 +801,72 @@ def test_random_graphs_draw_every_node_and_edge(out):
     assert len(groups(svg, "node", "op")) == sum(1 for v in order if v.parents)
     n_edges = sum(len(v.parents) for v in order) + sum(1 for v in order if v.parents)
     assert len(groups(svg, "edge")) == n_edges
+
+
+# --- drawings that teach: sign colouring, neurons by layer, nn's names ---------------------------
+
+
+def test_grad_sign_colouring_is_diverging_with_a_legend(no_dot):
+    f = lecture_graph()
+    svg = parse(viz.to_svg(f, color_by="grad_sign"))
+    nodes = value_nodes_by_label(svg)
+    assert fill(nodes["w_y"]) == viz.SIGN_RAMPS[1][-1]  # +14, the largest: darkest red
+    neg = fill(nodes["w_x"])  # -6: a blue, never one of the reds
+    assert neg not in {c.lower() for c in viz.SIGN_RAMPS[1]}
+    r, g, b = (int(neg[i : i + 2], 16) for i in (1, 3, 5))
+    assert b > r
+    legend = [texts(n)[0] for n in groups(svg, "node", "legend")]
+    assert legend[0].startswith("\u2212") and legend[-1].startswith("+") and "0" in legend
+    with pytest.raises(ValueError, match="color_by must be one of"):
+        viz.draw(f, color_by="sign")
+
+
+def test_mlp_drawing_groups_neurons_by_layer_and_labels_weights_with_their_inputs(no_dot):
+    import random
+
+    import nn
+    from autograd.viz.stepper import model_root
+
+    random.seed(0)
+    model = nn.MLP(2, [3, 1], activation="tanh")
+    root = model_root(model, [0.5, -1.0])
+    root.backward()
+    svg = parse(viz.to_svg(root))
+    clusters = {texts(c)[0] for c in groups(svg, "cluster")}
+    assert {"layers.0", "layers.1", "neurons.0", "neurons.1", "neurons.2"} <= clusters
+    # each neuron's box holds its own weights and bias beside its weighted sum
+    for c in groups(svg, "cluster"):
+        if texts(c)[0] == "neurons.1" and any("layers.0" in t for t in texts(c)):
+            inside = set(texts(c))
+            assert {"layers.0.neurons.1.w.0", "layers.0.neurons.1.w.1",
+                    "layers.0.neurons.1.b"} <= inside
+    # every weight's edge says which input it multiplies
+    edge_labels = Counter(t for e in groups(svg, "edge") for t in texts(e))
+    assert edge_labels["\u00d7 x1"] == 3 and edge_labels["\u00d7 x2"] == 3
+    # into the output neuron: the hidden activations, unlabelled, by their values
+    assert sum(n for t, n in edge_labels.items() if t.startswith("\u00d7 ")) == 3 * 2 + 3
+    names = {n for n, _ in model.named_parameters()}
+    assert names <= set(value_nodes_by_label(svg))  # drawn as named_parameters() says
+
+
+def test_viz_modules_have_no_cycle_and_read_no_private_names():
+    """One house for pictures: each module of autograd.viz imports only the siblings
+    listed before it, and none reads another's underscore names."""
+    import ast
+
+    package = REPO / "autograd" / "viz"
+    layers = ["style", "render", "names", "graph", "output", "stepper", "cli"]
+    for i, name in enumerate(layers):
+        tree = ast.parse((package / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                siblings = [node.module.split(".")[0]] if node.module else [
+                    a.name for a in node.names
+                ]
+                assert all(sib in layers[:i] for sib in siblings), (name, siblings)
+                assert not any(a.name.startswith("_") for a in node.names), (name, node.module)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                if node.value.id in layers:
+                    assert not node.attr.startswith("_"), (name, node.value.id, node.attr)
+    assert (package / "page" / "stepper.js").is_file()
+    assert "addEventListener" not in (package / "stepper.py").read_text(encoding="utf-8")
