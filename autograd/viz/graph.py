@@ -26,7 +26,7 @@ from functools import lru_cache
 from ..backward import topological_order
 from ..value import Value
 from . import style
-from .names import is_weighted_sum, short_label
+from .names import is_weighted_sum, node_names, short_label
 from .render import render_svg
 from .style import DEFAULT_MAX_NODES, DrawOptions, GradScale
 
@@ -137,6 +137,18 @@ def build(
         scale = GradScale(
             [grad_of(v) for v in drawn], options.grad_range, options.color_by == "grad_sign"
         )
+    if names is None:
+        # Plain drawings name only what an edge label must point to: the unlabelled
+        # inputs of a weighted sum ("× layers.0.neurons.1.out" on a weight's edge).
+        generated = node_names(order, number)
+        inputs = {
+            x for v in drawn if is_weighted_sum(v)
+            for x in v.parents[len(v.parents) // 2 : 2 * (len(v.parents) // 2)]
+            if not x.label and not x.is_constant
+        }
+        shown = {v: generated[v] for v in inputs}
+    else:
+        shown = names
     braces = options.rankdir in ("TB", "BT")  # so that a record's fields always stack
     home = _neuron_homes(drawn, ids)
     statements: dict[tuple, list[tuple[str, dict]]] = {}
@@ -151,8 +163,8 @@ def build(
             roles_seen.append(role)
         vid = ids[v]
         title = v.label
-        if not title and names is not None and not v.is_constant:
-            title = names[v]
+        if not title and v in shown and not v.is_constant:
+            title = shown[v]
         fields = ([title] if title else []) + [
             f"data {number(v.data)}",
             f"grad {number(grad_of(v))}",
@@ -207,7 +219,7 @@ def build(
                 g.edge(ids[p], op_id, headlabel=text(operand_names[i]), labeldistance="1.6")
             elif i in pairs:
                 x = parents[pairs[i]]
-                g.edge(ids[p], op_id, label=text("\u00d7 " + _call(x, names, number)))
+                g.edge(ids[p], op_id, label=text("\u00d7 " + _call(x, shown, number)))
             else:
                 g.edge(ids[p], op_id)
         if missing:
@@ -349,8 +361,8 @@ def _emit(g, statements: dict[tuple, list], titles: dict[tuple, tuple[str, str]]
                         nc.node(vid, **attrs)
 
 
-def _call(v: Value, names: Mapping[Value, str] | None, number) -> str:
-    if names is not None:
+def _call(v: Value, names: Mapping[Value, str], number) -> str:
+    if v in names:
         return names[v]
     if v.label:
         return short_label(v.label)
