@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import Value, topological_order, viz
-from autograd.viz import output
 from autograd.lecture import WEIGHTS, build
+from autograd.viz import output
 
 graphviz = pytest.importorskip("graphviz")
 
@@ -877,8 +877,8 @@ def test_viz_modules_have_no_cycle_and_read_no_private_names():
                 ]
                 assert all(sib in layers[:i] for sib in siblings), (name, siblings)
                 assert not any(a.name.startswith("_") for a in node.names), (name, node.module)
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-                if node.value.id in layers:
-                    assert not node.attr.startswith("_"), (name, node.value.id, node.attr)
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and node.value.id in layers):
+                assert not node.attr.startswith("_"), (name, node.value.id, node.attr)
     assert (package / "page" / "stepper.js").is_file()
     assert "addEventListener" not in (package / "stepper.py").read_text(encoding="utf-8")
