@@ -348,6 +348,14 @@ def _emit(g, statements: dict[tuple, list], titles: dict[tuple, tuple[str, str]]
     for key in statements:
         if key:
             layers.setdefault(key[0], []).append(key)
+    if len(layers) == 1 and len(next(iter(layers.values()))) == 1:  # one neuron: no layer box
+        (key,) = next(iter(layers.values()))
+        with g.subgraph(name=f"cluster_{key[1]}") as nc:
+            nc.attr(label=text("neuron"), style="rounded", color="#c8c8c8",
+                    fontsize="10", fontcolor="#777777")
+            for vid, attrs in statements[key]:
+                nc.node(vid, **attrs)
+        return
     for layer, keys in sorted(layers.items()):
         layer_title = titles[keys[0]][0]
         with g.subgraph(name=f"cluster_layer{layer}") as lc:

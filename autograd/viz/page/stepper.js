@@ -120,7 +120,6 @@
         (layout.edges[title] || []).forEach(function (edge) { mark(edge, "feeds"); });
       });
     });
-    if (step.node !== null && active.nodes[step.node]) { scrollTo(active.nodes[step.node].group); }
     counter.textContent = k + " / " + last;
     explanation.textContent = "";
     var words = document.createElement("p");
@@ -141,6 +140,8 @@
     }
     prev.disabled = k === 0;
     next.disabled = k === last;
+    // last, once the explanation (and so the header's height) is final
+    if (step.node !== null && active.nodes[step.node]) { scrollTo(active.nodes[step.node].group); }
   }
   function go(to) {
     to = Math.max(0, Math.min(last, to));
