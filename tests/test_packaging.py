@@ -155,6 +155,7 @@ def test_console_script_is_declared():
     assert config["project"]["license-files"] == ["LICENSE"]
     assert config["tool"]["setuptools"]["package-data"] == {
         "autograd": ["py.typed"],
+        "autograd.viz": ["page/*.html", "page/*.css", "page/*.js"],  # the stepper's page
         "nn": ["py.typed"],
     }
 
