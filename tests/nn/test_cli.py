@@ -434,7 +434,8 @@ def test_graph_labels_parameters_as_named_parameters_does(trained):
     names = [n for n, _ in model.named_parameters()]
     shown = set(text.split())
     drawn = [n for n in names if n in shown]
-    assert drawn and all(n in names for n in re.findall(r"layers\.\d+\.neurons[\w.]+", text))
+    parameters = re.findall(r"layers\.\d+\.neurons\.\d+\.(?:w\.\d+|b)\b", text)
+    assert drawn and parameters and all(n in names for n in parameters)
     assert not re.search(r"\bL\d+\.n\d+", text)  # not the old shorthand (L2.n0.w0)
 
 
