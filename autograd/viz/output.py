@@ -46,7 +46,7 @@ def to_svg(root, path: str | Path | None = None, *, renderer: str = "auto", **dr
     """
     svg = render_svg(as_graph(root, draw_options, "to_svg").source, renderer)
     if path is not None:
-        Path(path).write_text(svg, encoding="utf-8")
+        write_text_atomically(path, svg)
     return svg
 
 
@@ -70,7 +70,7 @@ class SVGDrawing:
     def save(self, path: str | Path) -> Path:
         """Write the SVG to ``path``; returns it as a Path (and remembers it in ``.path``)."""
         path = Path(path)
-        path.write_text(self.svg, encoding="utf-8")
+        write_text_atomically(path, self.svg)
         self.path = path
         return path
 
@@ -128,5 +128,5 @@ def show(
 
 
 def write_page(path: Path, page: str) -> None:
-    """The stepper's page to ``path``, atomically (a reader never sees half a page)."""
+    """A page or a picture to ``path``, atomically (a reader never sees half a file)."""
     write_text_atomically(path, page)

@@ -882,3 +882,14 @@ def test_viz_modules_have_no_cycle_and_read_no_private_names():
                 assert not node.attr.startswith("_"), (name, node.value.id, node.attr)
     assert (package / "page" / "stepper.js").is_file()
     assert "addEventListener" not in (package / "stepper.py").read_text(encoding="utf-8")
+
+
+def test_make_demo_draws_the_lecture_graph_with_a_legend(tmp_path, capsys):
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    line = next(x for x in makefile.splitlines() if "-m autograd.viz" in x and "--steps" not in x)
+    args = line.split("-m autograd.viz", 1)[1].split()
+    out = tmp_path / "lecture_graph.svg"
+    args[args.index("--out") + 1] = str(out)
+    assert viz.main(args) == 0
+    legend = [texts(n)[0] for n in groups(parse(out.read_text(encoding="utf-8")), "legend")]
+    assert legend == ["leaf (parameter, input)", "intermediate", "root (output)"]
