@@ -893,3 +893,12 @@ def test_make_demo_draws_the_lecture_graph_with_a_legend(tmp_path, capsys):
     assert viz.main(args) == 0
     legend = [texts(n)[0] for n in groups(parse(out.read_text(encoding="utf-8")), "legend")]
     assert legend == ["leaf (parameter, input)", "intermediate", "root (output)"]
+
+
+def test_autograd_viz_does_not_import_nn():
+    """Data flows one way: only --model on the command line loads nn, when it is given."""
+    code = "import sys, autograd.viz, autograd.viz.cli; print('nn' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
