@@ -6,6 +6,7 @@ It lives in autograd because autograd must not import nn; nn imports it from her
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -19,6 +20,10 @@ def replace_atomically(path: str | os.PathLike, write: Callable[[Any], Any], bin
     leaves no temporary behind. The directory must exist (nothing is created)."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):  # say so, rather than name the temporary file
+        raise FileNotFoundError(
+            errno.ENOENT, f"cannot write {path}: directory {directory} does not exist", path
+        )
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:

@@ -156,7 +156,7 @@ def _load_model(path: str, n_inputs: int, fail: Callable[..., int]):
     try:
         model = load(path)
     except (OSError, ValueError) as err:
-        return fail(f"cannot load --model {path}: {err}")
+        return fail(f"cannot load the model {path}: {err}")
     nin = getattr(model, "nin", None)
     if isinstance(nin, int) and nin != n_inputs:
         return fail(f"--input has {n_inputs} number{'s' if n_inputs != 1 else ''}; "

@@ -902,3 +902,11 @@ def test_autograd_viz_does_not_import_nn():
                           text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
+
+
+def test_writing_into_a_missing_directory_names_it(tmp_path):
+    f = lecture_graph()
+    target = tmp_path / "no_such_dir" / "g.svg"
+    with pytest.raises(FileNotFoundError, match="directory .*no_such_dir does not exist"):
+        viz.to_svg(f, target)
+    assert not target.parent.exists()
