@@ -33,7 +33,7 @@ test-pythons: lint
 
 demo: $(STAMP)
 	$(PY) -m nn train --out out
-	$(PY) -m autograd.viz --out out/lecture_graph.svg
+	$(PY) -m autograd.viz --legend --out out/lecture_graph.svg
 	$(PY) -m autograd.viz --steps --out out/lecture_steps.html
 
 # PyTorch is an optional reference for the benchmark only (pinned; never a library dependency).

@@ -307,7 +307,7 @@ def build_parser() -> _Parser:
     )
     t.set_defaults(usage_from=t, command="train")
     p.set_defaults(usage_from=p, command="predict")
-    parser.commands.update(train=t, predict=p)
+    parser.commands.update(train=t, predict=p, steps=_steps_parser(sub))
     p.add_argument("model", help="a model.json written by train (or nn.save)")
     p.add_argument("points", nargs="*", metavar="POINT", help="e.g. 0.5,-0.2")
     p.add_argument("--csv", default=None, metavar="FILE",
@@ -460,7 +460,7 @@ def _write_graph(model: MLP, task: Task, x: Sequence[float], label: Any, path: P
     saved = [p.label for _, p in named]
     try:
         for name, p in named:
-            p.label = name.replace("layers.", "L").replace("neurons.", "n").replace(".w.", ".w")
+            p.label = name  # as named_parameters() and model.json call it
         inputs = [Value(float(v), label=f"x{i + 1}") for i, v in enumerate(x)]
         loss = task([model(inputs)], [label])
         loss.label = "loss"
@@ -876,6 +876,35 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- steps: the backprop stepper page of a saved model ------------------------------------
+
+
+def _steps_parser(sub: Any) -> argparse.ArgumentParser:
+    s = sub.add_parser(
+        "steps",
+        help="write the backprop stepper page of a saved model at one input",
+        description="Write an HTML page that steps through the forward and backward pass "
+        "of a saved model at one input (as python -m autograd.viz --steps --model does).",
+    )
+    s.set_defaults(usage_from=s, command="steps")
+    s.add_argument("model", help="a model.json written by train (or nn.save)")
+    s.add_argument("--input", required=True, metavar="X1,X2,...", help="the input, e.g. 0.5,-1")
+    s.add_argument("--out", default=None,
+                   help="page to write (default: MODEL_steps.html beside the model)")
+    s.add_argument("--output", type=int, default=None, metavar="K",
+                   help="which output to follow (0-based), for a model with several")
+    return s
+
+
+def cmd_steps(args: argparse.Namespace) -> int:
+    from autograd.viz import cli as viz_cli
+
+    argv = ["--steps", "--model", args.model, "--input", args.input.strip()]
+    argv += ["--out", args.out] if args.out is not None else []
+    argv += ["--output", str(args.output)] if args.output is not None else []
+    return viz_cli.main(argv, prog=f"{PROG} steps")
+
+
 # --- main ---------------------------------------------------------------------------------
 
 
@@ -890,7 +919,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parser.parse_args(argv)
     except SystemExit as exit:  # --help (0) or a bad argument (2, message already printed)
         return exit.code if isinstance(exit.code, int) else 2
-    command = {"train": cmd_train, "predict": cmd_predict}[args.command]
+    command = {"train": cmd_train, "predict": cmd_predict, "steps": cmd_steps}[args.command]
     try:
         return command(args)
     except UsageError as err:

@@ -107,6 +107,8 @@ def test_wheel_ships_license_type_markers_and_version(wheel):
         names = set(archive.namelist())
         dist_info = f"chainrule-{_version.__version__}.dist-info"
         assert {"autograd/py.typed", "nn/py.typed", "autograd/_version.py"} <= names
+        # the stepper's page ships as package data, beside the viz package
+        assert {f"autograd/viz/page/stepper.{ext}" for ext in ("html", "css", "js")} <= names
         assert f"{dist_info}/licenses/LICENSE" in names
         license_text = archive.read(f"{dist_info}/licenses/LICENSE").decode("utf-8")
         entry_points = archive.read(f"{dist_info}/entry_points.txt").decode("utf-8")
@@ -153,6 +155,7 @@ def test_console_script_is_declared():
     assert config["project"]["license-files"] == ["LICENSE"]
     assert config["tool"]["setuptools"]["package-data"] == {
         "autograd": ["py.typed"],
+        "autograd.viz": ["page/*.html", "page/*.css", "page/*.js"],  # the stepper's page
         "nn": ["py.typed", "datafiles/*.txt.gz"],
     }
 

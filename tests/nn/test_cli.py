@@ -428,6 +428,17 @@ def test_the_graph_cut_message_names_the_cli_option(trained):
     assert int(total.group(1)) > model.num_parameters()
 
 
+def test_graph_labels_parameters_as_named_parameters_does(trained):
+    text = svg_text(trained[0] / "graph.svg")
+    model = nn.load(trained[0] / "model.json")
+    names = [n for n, _ in model.named_parameters()]
+    shown = set(text.split())
+    drawn = [n for n in names if n in shown]
+    parameters = re.findall(r"layers\.\d+\.neurons\.\d+\.(?:w\.\d+|b)\b", text)
+    assert drawn and parameters and all(n in names for n in parameters)
+    assert not re.search(r"\bL\d+\.n\d+", text)  # not the old shorthand (L2.n0.w0)
+
+
 def test_graph_nodes_none_draws_everything(tmp_path):
     code, _, stderr = run(["train", *SMALL, "--hidden", "2", "--graph-nodes", "none",
                            "--out", str(tmp_path)])
