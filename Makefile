@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_STAMP := $(VENV)/.demo-stamp
 
-.PHONY: setup test test-thorough lint demo bench bench-quick bench-torch clean
+.PHONY: setup test test-thorough test-pythons lint demo bench bench-quick bench-torch clean handouts
 
 setup: $(STAMP)
 
@@ -37,9 +37,14 @@ test: lint
 test-thorough: lint
 	CI= HYPOTHESIS_PROFILE=thorough $(PY) -m pytest -n 2 -q
 
+# The suite (all but the notebooks) on every Python 3.10-3.13 found, one venv each in
+# .venv-pythons/; names any version it could not find. PYTHONS="3.12 3.13" picks some.
+test-pythons: lint
+	$(PY) tools/test_pythons.py $(PYTHONS)
+
 demo: $(DEMO_STAMP)
 	$(PY) -m nn train --out out
-	$(PY) -m autograd.viz --out out/lecture_graph.svg
+	$(PY) -m autograd.viz --legend --out out/lecture_graph.svg
 	$(PY) -m autograd.viz --steps --out out/lecture_steps.html
 
 # PyTorch is an optional reference for the benchmark only (pinned; never a library dependency).
@@ -53,5 +58,9 @@ bench: bench-torch
 bench-quick: bench-torch
 	$(PY) -m benchmarks.bench --quick
 
+# Every notebook as self-contained HTML (student and teacher versions) in out/handouts/.
+handouts: $(STAMP)
+	$(PY) notebooks/handouts.py --out out/handouts
+
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .venv-pythons out .pytest_cache .hypothesis build *.egg-info

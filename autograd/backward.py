@@ -360,3 +360,67 @@ class _GradSlot:
     @grad.setter
     def grad(self, value) -> None:
         self._grads[self._node] = value
+
+
+# --- one node's local derivatives, for readers such as the stepper -------------------
+
+
+def local_partials(node: Value) -> list[float]:
+    """d node / d operand for each operand position of ``node``, from the op table's own rule.
+
+    The rule is applied with an upstream gradient of 1, so each number is the local
+    (partial) derivative the chain rule multiplies by. An operand used twice (x * x)
+    gets one number per use. For a micrograd-style node the numbers are what its
+    ``_backward`` closure adds, each given at the operand's first position (0 at
+    repeats); nothing any ``.grad`` held is changed. A leaf has none.
+    """
+    _need_value(node, "local_partials")
+    rule = node._rule
+    if rule is None:
+        return []
+    operands = node.parents
+    try:
+        if rule.custom:
+            if node._b is None:
+                return [0.0] * len(operands)
+            kids, shares = _custom_shares(node, 1.0)
+            share = dict(zip(kids, shares, strict=True))
+            seen: set = set()
+            out = []
+            for p in operands:
+                out.append(0.0 if p in seen else float(share[p]))
+                seen.add(p)
+            return out
+        if rule.node_step is not None:  # a call of an autograd.compile function
+            return [float(g) for g in rule.code.grads_for(node, 1.0, False)]
+        if rule.arity == 0:
+            shares = [_Share(p.data) for p in operands]
+            rule.vjp(1.0, shares, node.data)
+            return [float(s.grad) for s in shares]
+        if rule.arity == 2:
+            return [float(g) for g in rule.vjp(1.0, operands[0].data, operands[1].data, node.data)]
+        return [float(rule.vjp(1.0, operands[0].data, node.data))]
+    except (ArithmeticError, ValueError) as err:
+        if getattr(err, "_chainrule_named", False):
+            raise
+        raise _backward_error(err, node) from None
+
+
+def local_formulas(node: Value) -> list[str]:
+    """The op table's formula for d node / d operand, one template per operand position.
+
+    Templates name operands ``{0}``, ``{1}``, ... and the node's own value ``{out}``
+    (tanh: ``1 - tanh^2 = 1 - {out}^2``); ``str.format`` fills in names or numbers.
+    A leaf has none.
+    """
+    _need_value(node, "local_formulas")
+    rule = node._rule
+    if rule is None:
+        return []
+    n = len(node.parents)
+    formula = rule.formula
+    if formula is None:  # an op made outside the table, e.g. a compiled call
+        return [f"the local derivative of {rule.name}"] * n
+    if callable(formula):
+        return [formula(i, n) for i in range(n)]
+    return list(formula)

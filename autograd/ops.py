@@ -85,18 +85,23 @@ def _times_power(coef, base, exponent):
 
 
 class Op:
-    """One entry of the table: a name for drawings, an arity, and two rules.
+    """One entry of the table: a name for drawings, an arity, two rules and a formula.
 
     ``code`` is what ``autograd.compile`` generates source from: for unary and
     binary ops the templates the two rules were made from (see ``templated``),
     for n-ary ops an emitter beside the rule. ``node_step`` is set only for ops
     whose backward step needs the node itself (user closures, compiled calls).
+    ``formula`` is the rule as a lecture writes it (tanh: ``1 - {out}^2``), for the
+    stepper's explanations; the numbers always come from ``vjp``.
     """
 
-    __slots__ = ("name", "arity", "forward", "vjp", "key", "custom", "code", "node_step")
+    __slots__ = (
+        "name", "arity", "forward", "vjp", "key", "custom", "code", "node_step", "formula"
+    )
 
     def __init__(
-        self, name: str, arity: int, forward: Callable, vjp: Callable, code: object = None
+        self, name: str, arity: int, forward: Callable, vjp: Callable, code: object = None,
+        formula: tuple[str, ...] | Callable[[int, int], str] | None = None,
     ) -> None:
         self.name = name
         self.arity = arity  # 1, 2, or 0 for n-ary
@@ -106,6 +111,9 @@ class Op:
         self.custom = False  # True for micrograd-style nodes whose rule is a user closure
         self.code = code
         self.node_step = None  # (node, g) -> None, for rules that need the node
+        # The local derivative in words a student reads (see ``Formula`` below): one
+        # template per operand, or for n-ary ops a function (position, count) -> template.
+        self.formula = formula
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -147,7 +155,10 @@ class Templates:
         return [t.format(*operands, g=g, out=out) for t in self.grads]
 
 
-def templated(name: str, arity: int, forward: str, grads: str | tuple[str, ...]) -> Op:
+def templated(
+    name: str, arity: int, forward: str, grads: str | tuple[str, ...],
+    formula: tuple[str, ...] | None = None,
+) -> Op:
     """An op whose two rules are made from templates (see ``Templates``)."""
     code = Templates(forward, grads)
     params = ["x"] if arity == UNARY else ["a", "b"]
@@ -157,7 +168,7 @@ def templated(name: str, arity: int, forward: str, grads: str | tuple[str, ...])
         parts[0] if arity == UNARY else f"({', '.join(parts)})"
     )
     vjp = _rule(f"lambda g, {', '.join(params)}, out: {body}")
-    return Op(name, arity, fwd, vjp, code)
+    return Op(name, arity, fwd, vjp, code, formula)
 
 
 def _rule(source: str) -> Callable:
@@ -224,17 +235,21 @@ def _pow_number_vjp(g, a, n, out):
     return _times_power(g * n, a, n - 1.0), dn
 
 
-ADD = templated("+", BINARY, "{0} + {1}", ("{g}", "{g}"))
-SUB = templated("-", BINARY, "{0} - {1}", ("{g}", "-{g}"))
-MUL = templated("*", BINARY, "{0} * {1}", ("{g} * {1}", "{g} * {0}"))
-DIV = templated("/", BINARY, "_div_forward({0}, {1})", ("{g} / {1}", "-{g} * {out} / {1}"))
+ADD = templated("+", BINARY, "{0} + {1}", ("{g}", "{g}"), formula=("1", "1"))
+SUB = templated("-", BINARY, "{0} - {1}", ("{g}", "-{g}"), formula=("1", "-1"))
+MUL = templated("*", BINARY, "{0} * {1}", ("{g} * {1}", "{g} * {0}"), formula=("{1}", "{0}"))
+DIV = templated("/", BINARY, "_div_forward({0}, {1})", ("{g} / {1}", "-{g} * {out} / {1}"),
+                formula=("1 / {1}", "-{out} / {1}"))
 PRELU = templated(  # x for x > 0, else slope * x; the slope is an operand, so it learns
     "prelu", BINARY, "({0} if {0} > 0 else {1} * {0})",
     ("({g} if {0} > 0 else {g} * {1})", "(0.0 if {0} > 0 else {g} * {0})"),
+    formula=("1 if {0} > 0 else {1}", "0 if {0} > 0 else {0}"),
 )
-POW = templated("**", BINARY, "_pow_forward({0}, {1})", "_pow_vjp({g}, {0}, {1}, {out})")
+POW = templated("**", BINARY, "_pow_forward({0}, {1})", "_pow_vjp({g}, {0}, {1}, {out})",
+                formula=("{1} * {0}^({1} - 1)", "{out} * log({0})"))
 POW_NUMBER = templated(
-    "**", BINARY, "_pow_number_forward({0}, {1})", "_pow_number_vjp({g}, {0}, {1}, {out})"
+    "**", BINARY, "_pow_number_forward({0}, {1})", "_pow_number_vjp({g}, {0}, {1}, {out})",
+    formula=("{1} * {0}^({1} - 1)", "{out} * log({0})"),
 )
 
 
@@ -328,19 +343,26 @@ def _zero_vjp(g, x, out):
     return 0.0
 
 
-NEG = templated("neg", UNARY, "-{0}", ("-{g}",))
-ABS = templated("abs", UNARY, "abs({0})", ("_abs_vjp({g}, {0}, {out})",))
-EXP = templated("exp", UNARY, "_exp_forward({0})", ("{g} * {out}",))
-LOG = templated("log", UNARY, "_log_forward({0})", ("{g} / {0}",))
-SQRT = templated("sqrt", UNARY, "_sqrt_forward({0})", ("_sqrt_vjp({g}, {0}, {out})",))
-TANH = templated("tanh", UNARY, "tanh({0})", ("_tanh_vjp({g}, {0}, {out})",))
-SIGMOID = templated("sigmoid", UNARY, "sigmoid_forward({0})", ("_sigmoid_vjp({g}, {0}, {out})",))
-SOFTPLUS = templated("softplus", UNARY, "_softplus_forward({0})", ("{g} * _sigmoid({0})",))
-RELU = templated("relu", UNARY, "(0.0 if {0} <= 0 else {0})", ("({g} if {0} > 0 else 0.0)",))
-SIN = templated("sin", UNARY, "_sin_forward({0})", ("{g} * _cos({0})",))
-COS = templated("cos", UNARY, "_cos_forward({0})", ("-{g} * _sin({0})",))
-STEP = templated("step", UNARY, "_step_forward({0})", ("0.0",))
-SIGN = templated("sign", UNARY, "_sign_forward({0})", ("0.0",))
+NEG = templated("neg", UNARY, "-{0}", ("-{g}",), formula=("-1",))
+ABS = templated("abs", UNARY, "abs({0})", ("_abs_vjp({g}, {0}, {out})",),
+                formula=("sign({0})",))
+EXP = templated("exp", UNARY, "_exp_forward({0})", ("{g} * {out}",), formula=("e^{0} = {out}",))
+LOG = templated("log", UNARY, "_log_forward({0})", ("{g} / {0}",), formula=("1 / {0}",))
+SQRT = templated("sqrt", UNARY, "_sqrt_forward({0})", ("_sqrt_vjp({g}, {0}, {out})",),
+                 formula=("1 / (2 sqrt({0})) = 1 / (2 * {out})",))
+TANH = templated("tanh", UNARY, "tanh({0})", ("_tanh_vjp({g}, {0}, {out})",),
+                 formula=("1 - tanh^2 = 1 - {out}^2",))
+SIGMOID = templated("sigmoid", UNARY, "sigmoid_forward({0})", ("_sigmoid_vjp({g}, {0}, {out})",),
+                    formula=("sigma (1 - sigma) = {out} * (1 - {out})",))
+SOFTPLUS = templated("softplus", UNARY, "_softplus_forward({0})", ("{g} * _sigmoid({0})",),
+                     formula=("sigma({0})",))
+RELU = templated("relu", UNARY, "(0.0 if {0} <= 0 else {0})", ("({g} if {0} > 0 else 0.0)",),
+                 formula=("1 if {0} > 0 else 0",))
+SIN = templated("sin", UNARY, "_sin_forward({0})", ("{g} * _cos({0})",), formula=("cos({0})",))
+COS = templated("cos", UNARY, "_cos_forward({0})", ("-{g} * _sin({0})",),
+                formula=("-sin({0})",))
+STEP = templated("step", UNARY, "_step_forward({0})", ("0.0",), formula=("0 (flat steps)",))
+SIGN = templated("sign", UNARY, "_sign_forward({0})", ("0.0",), formula=("0 (flat steps)",))
 
 
 @lru_cache(maxsize=256)
@@ -350,6 +372,7 @@ def leaky_relu(negative_slope: float) -> Op:
     op = templated(
         "leaky_relu", UNARY, f"({{0}} if {{0}} > 0 else {s} * {{0}})",
         (f"({{g}} if {{0}} > 0 else {{g}} * {s})",),
+        formula=(f"1 if {{0}} > 0 else {s}",),
     )
     op.key = (leaky_relu, (float(negative_slope),))
     return op
@@ -365,6 +388,7 @@ def elu(alpha: float) -> Op:
     op = templated(
         "elu", UNARY, f"({{0}} if {{0}} > 0 else {a} * expm1({{0}}))",
         (f"({{g}} if {{0}} > 0 else {{g}} * {a} * _exp({{0}}))",),
+        formula=(f"1 if {{0}} > 0 else {a} * e^{{0}}",),
     )
     op.key = (elu, (float(alpha),))
     return op
@@ -377,6 +401,7 @@ def hardtanh(min_val: float, max_val: float) -> Op:
     op = templated(
         "hardtanh", UNARY, f"({lo} if {{0}} < {lo} else ({hi} if {{0}} > {hi} else {{0}}))",
         (f"({{g}} if {lo} < {{0}} < {hi} else 0.0)",),
+        formula=(f"1 if {lo} < {{0}} < {hi} else 0",),
     )
     op.key = (hardtanh, (float(min_val), float(max_val)))
     return op
@@ -402,7 +427,8 @@ def custom(name: str) -> Op:
     user assigns to each node (kept in the node's ``_b`` slot), which backward()
     calls. Until one is assigned the node passes nothing on, as in micrograd.
     """
-    op = Op(name, NARY, _custom_forward, lambda g, operands, out: None)
+    op = Op(name, NARY, _custom_forward, lambda g, operands, out: None,
+            formula=lambda i, n: "what the node's _backward closure adds")
     op.custom = True
     op.node_step = _closure_step
     op.key = (custom, (name,))
@@ -514,17 +540,26 @@ def _max_code_grads(xs: list[str], g: str, out: str) -> tuple[list[str], list[st
     ]
 
 
+def _dot_formula(i: int, n: int) -> str:
+    """The other factor of each product: x_i for w_i, w_i for x_i; 1 for the bias."""
+    half = n // 2
+    if i >= 2 * half:
+        return "1"
+    return f"{{{i + half}}}" if i < half else f"{{{i - half}}}"
+
+
 SUM = Op("sum", NARY, lambda xs: float(sum(xs)), _sum_vjp, NaryCode(
     lambda xs: ["0.0", *xs], lambda xs, g, out: ([], [g] * len(xs))
-))
-DOT = Op("dot", NARY, _dot_forward, _dot_vjp, NaryCode(_dot_code_forward, _dot_code_grads))
+), formula=lambda i, n: "1")
+DOT = Op("dot", NARY, _dot_forward, _dot_vjp, NaryCode(_dot_code_forward, _dot_code_grads),
+         formula=_dot_formula)
 MAX = Op("max", NARY, _max_forward, _max_vjp, NaryCode(
     lambda xs: f"_max_forward(({', '.join(xs)},))", _max_code_grads
-))
+), formula=lambda i, n: "1 for the first largest input, else 0")
 LOGSUMEXP = Op("logsumexp", NARY, _logsumexp_forward, _logsumexp_vjp, NaryCode(
     lambda xs: f"_logsumexp_forward(({', '.join(xs)},))",
     lambda xs, g, out: ([], [f"{g} * _exp({x} - {out})" for x in xs]),
-))
+), formula=lambda i, n: f"softmax = e^({{{i}}} - {{out}})")
 
 
 def _register_names() -> None:

@@ -35,6 +35,7 @@ from .data import batches, num_batches, train_val_split
 from .datasets import (
     DATASETS,
     get_dataset,
+    load_digits,
     make_blobs,
     make_circles,
     make_moons,
@@ -117,8 +118,8 @@ __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW",
     "LRSchedule", "ConstantLR", "StepLR", "LinearDecay", "CosineAnnealing",
     # data
-    "datasets", "DATASETS", "get_dataset", "make_moons", "make_circles", "make_spirals",
-    "make_blobs", "make_sine", "train_val_split", "batches", "num_batches",
+    "datasets", "DATASETS", "get_dataset", "load_digits", "make_moons", "make_circles",
+    "make_spirals", "make_blobs", "make_sine", "train_val_split", "batches", "num_batches",
     # training and metrics
     "fit", "History", "predict", "evaluate", "LOSSES", "OPTIMIZERS", "SCHEDULES",
     "Task", "get_task", "accuracy", "confusion_matrix",

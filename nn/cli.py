@@ -7,8 +7,9 @@
 
 ``train`` writes, into ``--out`` (default ``out/``): model.json (``nn.load`` reads
 it), history.json (``nn.History.from_dict`` reads it), loss.svg (training and
-validation curves), boundary.svg (2-D classification data sets only) and
-graph.svg (the computation graph of one example's loss). The pictures need the
+validation curves), boundary.svg (2-D classification data sets only),
+graph.svg (the computation graph of one example's loss) and, for the digits,
+confusion.svg and misclassified.svg (the held-out digits). The pictures need the
 optional extras (matplotlib: ``chainrule[train]``; Graphviz: ``chainrule[svg]``);
 without them the run says so before training and writes the rest.
 
@@ -80,7 +81,18 @@ CLI_LR = {"adam": 0.05, "adamw": 0.05, "sgd": 0.1}
 REGRESSION = ("sine",)
 GRAPH_NODES = 40
 # Every file `train` may write into --out. These, and only these, it replaces or removes.
-OWNED_FILES = ("model.json", "history.json", "loss.svg", "boundary.svg", "graph.svg")
+OWNED_FILES = (
+    "model.json", "history.json", "loss.svg", "boundary.svg", "graph.svg",
+    "confusion.svg", "misclassified.svg",
+)
+# Data sets of images: their runs also draw confusion.svg and misclassified.svg.
+IMAGE_DATASETS = ("digits",)
+# Settings a data set changes when the command line does not give them (see _Given):
+# an epoch over the digits takes seconds, not milliseconds, so fewer epochs in mini-batches.
+DATASET_DEFAULTS: dict[str, dict[str, Any]] = {
+    "digits": {"n": 1797, "hidden": [32], "epochs": 10, "batch_size": 32,
+               "lr": {"adam": 0.01, "adamw": 0.01, "sgd": 0.1}},
+}
 TRAIN_EXTRA = 'pip install "chainrule[train]"'
 SVG_EXTRA = 'pip install "chainrule[svg]"'
 # What the cut label of graph.svg suggests; "{total}" is the number of Values in the graph.
@@ -105,6 +117,15 @@ class UsageError(Exception):
 class DataError(UsageError):
     """Bad data in a file or a point (not a wrong command line): one line, exit code 2,
     without the usage block."""
+
+
+class _Given(argparse.Action):
+    """Store the value and note that the command line gave it (``args.given``), so a
+    data set's own defaults (DATASET_DEFAULTS) never override what the user typed."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.given = getattr(namespace, "given", frozenset()) | {self.dest}
 
 
 # A long run of non-blanks, with the quotes around it if any (a repr in a message).
@@ -259,23 +280,26 @@ def build_parser() -> _Parser:
         "train",
         help="train an MLP on a built-in data set and write model, history and plots",
         description="Train an MLP on a built-in data set; write model.json, history.json, "
-        "loss.svg, boundary.svg and graph.svg into --out.",
+        "loss.svg, boundary.svg and graph.svg into --out (for the digits, confusion.svg and "
+        "misclassified.svg instead of boundary.svg).",
         usage="%(prog)s [options]  (see --help)",
         formatter_class=_HelpFormatter,
     )
     data = t.add_argument_group("data")
     data.add_argument("--dataset", default="moons", choices=list(DATASETS),
                       help="built-in data set")
-    data.add_argument("--n", type=_int_in(1, MAX_EXAMPLES), default=200,
-                      help="number of examples")
+    data.add_argument("--n", type=_int_in(1, MAX_EXAMPLES), default=200, action=_Given,
+                      help="number of examples (default: 200; digits: all 1797, fewer "
+                      "draws a seeded subset)")
     data.add_argument("--noise", type=_float_in(0.0, MAX_NOISE, high_open=False), default=None,
                       help="noise level (std; for blobs the cluster std) (default: the "
                       "data set's own)")
     data.add_argument("--val-split", type=_float_in(0.0, 1.0), default=0.25,
                       help="fraction held out for validation (0: none)")
     model = t.add_argument_group("model")
-    model.add_argument("--hidden", type=_hidden, default="16,16",
-                       help="hidden layer widths, comma separated (none: no hidden layer)")
+    model.add_argument("--hidden", type=_hidden, default="16,16", action=_Given,
+                       help="hidden layer widths, comma separated (none: no hidden layer) "
+                       "(default: 16,16; digits: 32)")
     model.add_argument("--activation", default="relu", choices=list(ACTIVATIONS),
                        help="hidden-layer activation")
     train = t.add_argument_group("training")
@@ -283,17 +307,21 @@ def build_parser() -> _Parser:
     train.add_argument("--optimizer", default="adam", choices=list(OPTIMIZERS),
                        help="optimiser")
     train.add_argument("--lr", type=_float_in(0.0, low_open=True), default=None,
-                       help="learning rate (default: 0.05 for adam/adamw, 0.1 for sgd)")
+                       help="learning rate (default: 0.05 for adam/adamw, 0.1 for sgd; "
+                       "digits: 0.01 for adam/adamw)")
     train.add_argument("--momentum", type=_float_in(0.0, 1.0), default=None,
                        help="SGD momentum")
     train.add_argument("--weight-decay", type=_float_in(0.0), default=None,
                        help="optimizer weight decay")
     train.add_argument("--schedule", default=None, choices=list(SCHEDULES),
                        help="learning-rate schedule, stepped once per epoch")
-    train.add_argument("--epochs", type=_int_in(1, MAX_EPOCHS), default=200,
-                       help="maximum epochs")
+    train.add_argument("--epochs", type=_int_in(1, MAX_EPOCHS), default=200, action=_Given,
+                       help="maximum epochs (default: 200; digits: 10, as an eager epoch "
+                       "over its 1348 training digits takes seconds)")
     train.add_argument("--batch-size", type=_batch_size, default="full", metavar="K|full",
-                       help="examples per update: 1 is SGD, full is full-batch GD")
+                       action=_Given,
+                       help="examples per update: 1 is SGD, full is full-batch GD "
+                       "(default: full; digits: 32)")
     train.add_argument("--patience", type=_int_in(0, MAX_EPOCHS), default=30,
                        help="early stopping: epochs without a better validation loss (0: off)")
     train.add_argument("--l2", type=_float_in(0.0), default=0.0,
@@ -324,7 +352,7 @@ def build_parser() -> _Parser:
     )
     t.set_defaults(usage_from=t, command="train")
     p.set_defaults(usage_from=p, command="predict")
-    parser.commands.update(train=t, predict=p)
+    parser.commands.update(train=t, predict=p, steps=_steps_parser(sub))
     p.add_argument("model", help="a model.json written by train (or nn.save)")
     p.add_argument("points", nargs="*", metavar="POINT", help="e.g. 0.5,-0.2")
     p.add_argument("--csv", default=None, metavar="FILE",
@@ -349,9 +377,26 @@ def _protect_negative_numbers(argv: Sequence[str]) -> list[str]:
 # --- train --------------------------------------------------------------------------------
 
 
+def _dataset_defaults(args: argparse.Namespace) -> None:
+    """Fill in the data set's own defaults (DATASET_DEFAULTS) for options not given."""
+    given = getattr(args, "given", frozenset())
+    for key, value in DATASET_DEFAULTS.get(args.dataset, {}).items():
+        if key == "lr":
+            if args.lr is None:
+                args.lr = value.get(args.optimizer)
+        elif key not in given:
+            setattr(args, key, value)
+
+
 def _dataset_options(name: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Loader keywords: n and seed, plus --noise (blobs call it std) or the loader's default."""
+    """Loader keywords: n and seed, plus --noise (blobs call it std) or the loader's default;
+    the digits take no noise and are scaled to [0, 1] (what the MLP trains well on)."""
     options: dict[str, Any] = {"n": args.n}
+    if name in IMAGE_DATASETS:
+        if args.noise is not None:
+            raise UsageError(f"--noise: data set {name!r} is real data; it has no noise level")
+        options.update(seed=args.seed, scale=True)
+        return options
     key = "std" if name == "blobs" else "noise"
     default = inspect.signature(DATASETS[name]).parameters[key].default
     options[key] = default if args.noise is None else args.noise
@@ -463,7 +508,7 @@ def _write_graph(model: MLP, task: Task, x: Sequence[float], label: Any, path: P
     saved = [p.label for _, p in named]
     try:
         for name, p in named:
-            p.label = name.replace("layers.", "L").replace("neurons.", "n").replace(".w.", ".w")
+            p.label = name  # as named_parameters() and model.json call it
         inputs = [Value(float(v), label=f"x{i + 1}") for i, v in enumerate(x)]
         loss = task([model(inputs)], [label])
         loss.label = "loss"
@@ -645,6 +690,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out)
     _check_out(out)
     name = args.dataset
+    _dataset_defaults(args)
     options = _dataset_options(name, args)
     try:
         X, y = get_dataset(name, **options)
@@ -678,11 +724,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     # The optional extras, checked before training: a run without them still saves the model.
     classifier_2d = nin == 2 and get_task(loss_name, y, width).classification
+    images = name in IMAGE_DATASETS and get_task(loss_name, y, width).classification
     plots_missing = _plots_missing()
     graph_missing = _graph_missing()
     notes_first = []
     if plots_missing:
         pictures = "loss.svg and boundary.svg" if classifier_2d else "loss.svg"
+        if images:
+            pictures = "loss.svg, confusion.svg and misclassified.svg"
         notes_first.append(f"{pictures} will be skipped: {plots_missing}")
     if graph_missing:
         notes_first.append(f"graph.svg will be skipped: {graph_missing}")
@@ -758,6 +807,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                     title=f"{name}: decision boundary ({which} accuracy {_percent(acc)})",
                 )
                 written.append("boundary.svg")
+            if images and not plots_missing:
+                written += _write_image_pictures(model, task, tmp, name, X_train, y_train,
+                                                 X_val, y_val)
             if not graph_missing:
                 _write_graph(model, task, X_train[0], y_train[0], tmp / "graph.svg",
                              args.graph_nodes)
@@ -777,6 +829,25 @@ def cmd_train(args: argparse.Namespace) -> int:
         if history.interrupted:
             return 130
         return 0
+
+
+def _write_image_pictures(model: MLP, task: Task, tmp: Path, name: str, X_train: list,
+                          y_train: list, X_val: list | None, y_val: list | None) -> list[str]:
+    """confusion.svg and misclassified.svg of the held-out images (the training ones
+    without validation), into the staging directory; returns their names."""
+    from .metrics import confusion_matrix
+    from .plots import plot_confusion_matrix, plot_misclassified
+    from .train import predict
+
+    X_test, y_test, which = (X_val, y_val, "validation") if X_val else (
+        X_train, y_train, "training")
+    predicted = predict(model, X_test, loss=task)
+    matrix = confusion_matrix(predicted, y_test, num_classes=len(task.classes))
+    plot_confusion_matrix(matrix, tmp / "confusion.svg", classes=task.classes,
+                          title=f"{name}: the {len(y_test)} {which} examples")
+    plot_misclassified(X_test, y_test, predicted, tmp / "misclassified.svg",
+                       title=f"{name}, {which}")
+    return ["confusion.svg", "misclassified.svg"]
 
 
 def _summary(history, final_train, final_val, patience, seconds, out, written, notes) -> None:
@@ -942,6 +1013,35 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- steps: the backprop stepper page of a saved model ------------------------------------
+
+
+def _steps_parser(sub: Any) -> argparse.ArgumentParser:
+    s = sub.add_parser(
+        "steps",
+        help="write the backprop stepper page of a saved model at one input",
+        description="Write an HTML page that steps through the forward and backward pass "
+        "of a saved model at one input (as python -m autograd.viz --steps --model does).",
+    )
+    s.set_defaults(usage_from=s, command="steps")
+    s.add_argument("model", help="a model.json written by train (or nn.save)")
+    s.add_argument("--input", required=True, metavar="X1,X2,...", help="the input, e.g. 0.5,-1")
+    s.add_argument("--out", default=None,
+                   help="page to write (default: MODEL_steps.html beside the model)")
+    s.add_argument("--output", type=int, default=None, metavar="K",
+                   help="which output to follow (0-based), for a model with several")
+    return s
+
+
+def cmd_steps(args: argparse.Namespace) -> int:
+    from autograd.viz import cli as viz_cli
+
+    argv = ["--steps", "--model", args.model, "--input", args.input.strip()]
+    argv += ["--out", args.out] if args.out is not None else []
+    argv += ["--output", str(args.output)] if args.output is not None else []
+    return viz_cli.main(argv, prog=f"{PROG} steps")
+
+
 # --- main ---------------------------------------------------------------------------------
 
 
@@ -956,7 +1056,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parser.parse_args(argv)
     except SystemExit as exit:  # --help (0) or a bad argument (2, message already printed)
         return exit.code if isinstance(exit.code, int) else 2
-    command = {"train": cmd_train, "predict": cmd_predict}[args.command]
+    command = {"train": cmd_train, "predict": cmd_predict, "steps": cmd_steps}[args.command]
     try:
         return command(args)
     except UsageError as err:

@@ -19,6 +19,8 @@ import numbers
 import random
 from collections.abc import Iterator, Sequence
 
+from ._plain import plain
+
 __all__ = ["batches", "num_batches", "train_val_split"]
 
 
@@ -34,7 +36,8 @@ def make_rng(owner: str, seed) -> random.Random:
 
 
 def check_xy(owner: str, X, y) -> tuple[list, list]:
-    """X and y as lists of the same, non-zero length."""
+    """X and y as lists of the same, non-zero length (numpy arrays and numpy rows as lists)."""
+    X, y = plain(X), plain(y)
     for name, value in (("X", X), ("y", y)):
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
             raise TypeError(f"{owner}: {name} must be a list, got {type(value).__name__}")

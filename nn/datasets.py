@@ -1,6 +1,7 @@
-"""Small built-in data sets, generated on the spot: nothing to download.
+"""Small built-in data sets, generated on the spot or shipped: nothing to download.
 
-Each loader returns ``(X, y)``: ``X`` a list of rows (lists of floats), ``y`` a
+Each loader returns ``(X, y)``: ``X`` a list of rows (lists of floats; the
+digits' pixels are ints 0-16 unless scaled), ``y`` a
 list with one label per row (ints for classification, floats for ``make_sine``).
 Randomness comes only from ``random.Random(seed)``, so the same arguments give
 the same data on every run, and the global ``random`` state (which seeds model
@@ -14,7 +15,10 @@ Registered names and loaders (labels in brackets):
 - ``circles``: ``make_circles(n=100, noise=0.1, factor=0.5, seed=0)`` (0, 1);
 - ``spirals``: ``make_spirals(n=100, k=3, noise=0.05, seed=0)`` (0 .. k-1);
 - ``blobs``: ``make_blobs(n=100, centers=3, std=1.0, seed=0)`` (0 .. centers-1);
-- ``sine``: ``make_sine(n=100, noise=0.1, seed=0)`` (float targets: regression).
+- ``sine``: ``make_sine(n=100, noise=0.1, seed=0)`` (float targets: regression);
+- ``digits``: ``load_digits(n=None, seed=0, scale=False)`` (0 .. 9): real data, the
+  1,797 8x8 handwritten digits of UCI optdigits (CC BY 4.0), shipped in the package
+  (see ``nn.digits``).
 
 ``DATASETS`` maps each name to its loader and ``get_dataset(name, **options)``
 calls it by name.
@@ -28,11 +32,13 @@ import numbers
 from collections.abc import Callable
 
 from .data import make_rng
+from .digits import load_digits
 
 __all__ = [
     "DATASETS",
     "and_gate",
     "get_dataset",
+    "load_digits",
     "make_blobs",
     "make_circles",
     "make_moons",
@@ -304,6 +310,7 @@ DATASETS: dict[str, Callable[..., tuple[list, list]]] = {
     "spirals": make_spirals,
     "blobs": make_blobs,
     "sine": make_sine,
+    "digits": load_digits,
 }
 
 

@@ -32,6 +32,8 @@ from typing import Any
 import autograd
 from autograd import Value
 
+from ._plain import plain
+
 Number = float
 _REDUCTIONS = ("mean", "sum")
 _TINY = math.exp(-100.0)  # log(p) is clamped at -100 for p at or below this
@@ -77,7 +79,10 @@ def _check_item(x: Any, who: str, name: str) -> None:
 def _paired(
     preds: Any, targets: Any, who: str, pname: str = "predictions", tname: str = "targets"
 ) -> tuple[list, list]:
-    """Flatten two matching (possibly nested) lists; ValueError on any mismatch."""
+    """Flatten two matching (possibly nested) lists; ValueError on any mismatch.
+
+    numpy arrays and scalars are read as the lists and numbers they hold."""
+    preds, targets = plain(preds), plain(targets)
     ps: list = []
     ts: list = []
     stack = [(preds, targets, "")]
@@ -227,6 +232,7 @@ def hinge_loss(scores: Any, targets: Any, reduction: str = "mean") -> Value:
 # --- multi-class -------------------------------------------------------------------
 
 def _logit_values(logits: Any, who: str, name: str = "logits") -> list[Value]:
+    logits = plain(logits)
     if not _is_seq(logits) or len(logits) == 0:
         raise ValueError(f"{who}: expected a non-empty list of {name}, got {logits!r}")
     for i, z in enumerate(logits):
@@ -279,6 +285,7 @@ def _per_example(
 ) -> Value:
     """Apply ``fn(values, index)`` to one example, or to a batch and reduce."""
     _check_reduction(who, reduction)
+    inputs, target = plain(inputs), plain(target)
     if _is_seq(inputs) and len(inputs) > 0 and _is_seq(inputs[0]):
         if not _is_seq(target):
             raise ValueError(f"{who}: a batch of {len(inputs)} examples needs a list of targets")

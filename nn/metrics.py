@@ -14,10 +14,13 @@ from typing import Any
 
 from autograd import Value
 
+from ._plain import plain
+
 __all__ = ["accuracy", "confusion_matrix"]
 
 
 def _pair(who: str, predictions: Any, labels: Any) -> tuple[list, list]:
+    predictions, labels = plain(predictions), plain(labels)
     for name, seq in (("predictions", predictions), ("labels", labels)):
         if isinstance(seq, (str, bytes)) or not isinstance(seq, Sequence):
             raise TypeError(f"{who}: {name} must be a list, got {type(seq).__name__}")

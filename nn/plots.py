@@ -1,8 +1,11 @@
-"""SVG plots of a training run: the loss curves and a 2-D decision boundary.
+"""SVG plots of a training run: loss curves, a 2-D decision boundary, and for
+classifiers a confusion matrix and the misclassified images.
 
     from nn.plots import plot_history, plot_decision_boundary
     plot_history(history, "loss.svg")
     plot_decision_boundary(model, X, y, "boundary.svg", loss=history.task)
+    plot_confusion_matrix(nn.confusion_matrix(predicted, y), "confusion.svg")
+    plot_misclassified(X_digits, y, predicted, "misclassified.svg")
 
 Needs matplotlib (the ``train`` extra). Figures are built with
 ``matplotlib.figure.Figure`` directly, never through pyplot, so no GUI backend
@@ -21,7 +24,10 @@ from typing import Any
 from .module import Module
 from .tasks import get_task, output_width
 
-__all__ = ["plot_decision_boundary", "plot_history", "save_svg"]
+__all__ = [
+    "plot_confusion_matrix", "plot_decision_boundary", "plot_digits", "plot_history",
+    "plot_misclassified", "save_svg",
+]
 
 _TRAIN, _VAL, _BEST = "#1f77b4", "#d62728", "#555555"
 _CLASS_COLORS = (
@@ -202,3 +208,173 @@ def plot_decision_boundary(
 
 def _finite(x: float) -> float:
     return x if math.isfinite(x) else math.copysign(1e300, x)
+
+
+# --- classifiers: the confusion matrix and the images they got wrong -------------------------
+
+
+def plot_confusion_matrix(
+    matrix: Sequence[Sequence[int]],
+    path: str | os.PathLike | None = None,
+    *,
+    classes: Sequence[Any] | None = None,
+    title: str | None = None,
+):
+    """Counts ``matrix[true][predicted]`` (``nn.confusion_matrix``) as a grid of numbers.
+
+    Rows are the true classes and columns what each example was taken for, so
+    the diagonal holds the correct answers and every other non-zero cell is one
+    kind of mistake. Each cell is shaded by its share of its row (blue on the
+    diagonal, red off it) and shows its count. ``classes`` names the rows and
+    columns (default 0..K-1). Writes SVG to ``path`` if given; returns the Figure.
+    """
+    rows = [[int(c) for c in row] for row in matrix]
+    k = len(rows)
+    if k == 0 or any(len(row) != k for row in rows):
+        raise ValueError("plot_confusion_matrix: the matrix must be square and non-empty, "
+                         f"got {len(rows)} rows of lengths {[len(r) for r in rows]}")
+    names = [str(c) for c in (range(k) if classes is None else classes)]
+    if len(names) != k:
+        raise ValueError(f"plot_confusion_matrix: {len(names)} class names for {k} classes")
+    from matplotlib.colors import to_rgb
+
+    size = 1.6 + 0.45 * k
+    fig = _figure(size + 0.4, size)
+    ax = fig.subplots()
+    colors = []
+    for i, row in enumerate(rows):
+        total = sum(row) or 1
+        line = []
+        for j, count in enumerate(row):
+            base = to_rgb(_CLASS_COLORS[0] if i == j else _CLASS_COLORS[3])
+            share = 0.0 if count == 0 else 0.15 + 0.85 * count / total
+            line.append(tuple(1.0 - share * (1.0 - b) for b in base))
+        colors.append(line)
+    for i, row in enumerate(rows):
+        for j, count in enumerate(row):
+            ax.add_patch(_cell(j, i, colors[i][j]))
+            if count:
+                dark = sum(colors[i][j]) < 1.6
+                ax.text(j, i, str(count), ha="center", va="center", fontsize=9,
+                        color="white" if dark else "black")
+    correct = sum(rows[i][i] for i in range(k))
+    total = sum(map(sum, rows))
+    ax.set_xlim(-0.5, k - 0.5)
+    ax.set_ylim(k - 0.5, -0.5)  # row 0 at the top, as the matrix is printed
+    ax.set_aspect("equal")
+    ax.set_xticks(range(k), names)
+    ax.set_yticks(range(k), names)
+    ax.tick_params(length=0)
+    ax.set_xlabel("taken for (predicted class)")
+    ax.set_ylabel("true class")
+    for side in ax.spines.values():
+        side.set_visible(False)
+    accuracy = f"{correct} of {total} right ({100 * correct / total:.1f}%)" if total else ""
+    ax.set_title("\n".join(t for t in (title or "confusion matrix", accuracy) if t), fontsize=10)
+    if path is not None:
+        save_svg(fig, path)
+    return fig
+
+
+def _cell(x: float, y: float, color: Any):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x - 0.5, y - 0.5), 1.0, 1.0, facecolor=color, edgecolor="white",
+                     linewidth=1.0)
+
+
+def plot_digits(
+    images: Sequence[Sequence[float]],
+    captions: Sequence[str] | None = None,
+    path: str | os.PathLike | None = None,
+    *,
+    columns: int = 10,
+    title: str | None = None,
+    caption_colors: Sequence[str] | None = None,
+):
+    """Square grayscale images (rows of w*w pixels, read row by row) in a grid.
+
+    Ink is dark: pixel 0 is white and the largest pixel of all the images black
+    (so raw 0-16 digits and scaled 0-1 ones look the same). Each image is stored
+    at its own resolution and drawn as sharp squares. ``captions`` go above the images.
+    Writes SVG to ``path`` if given; returns the Figure.
+    """
+    pictures = [[float(v) for v in image] for image in images]
+    if not pictures:
+        raise ValueError("plot_digits: no images to draw")
+    width = math.isqrt(len(pictures[0]))
+    if width * width != len(pictures[0]) or any(len(p) != len(pictures[0]) for p in pictures):
+        raise ValueError("plot_digits: every image must have the same square number of pixels")
+    if captions is not None and len(captions) != len(pictures):
+        raise ValueError(f"plot_digits: {len(captions)} captions for {len(pictures)} images")
+    top = max(max(p) for p in pictures) or 1.0
+    cols = max(1, min(int(columns), len(pictures)))
+    nrows = math.ceil(len(pictures) / cols)
+    fig = _figure(1.05 * cols + 0.2, 1.3 * nrows + (0.5 if title else 0.1))
+    axes = fig.subplots(nrows, cols, squeeze=False)
+    for n, ax in enumerate(ax for row in axes for ax in row):
+        if n >= len(pictures):
+            ax.set_axis_off()
+            continue
+        grid = [[pictures[n][r * width + c] for c in range(width)] for r in range(width)]
+        # interpolation "none": the SVG holds each image at its own w x w pixels (small)
+        # and asks viewers to draw them as sharp squares (image-rendering: pixelated)
+        ax.imshow(grid, cmap="gray_r", vmin=0.0, vmax=top, interpolation="none")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for side in ax.spines.values():  # a light frame shows the blank border pixels
+            side.set_color("#bbbbbb")
+            side.set_linewidth(0.6)
+        if captions is not None:
+            color = "black" if caption_colors is None else caption_colors[n]
+            ax.set_title(captions[n], fontsize=8, color=color, pad=2)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    if path is not None:
+        save_svg(fig, path)
+    return fig
+
+
+def plot_misclassified(
+    X: Sequence[Sequence[float]],
+    y: Sequence[Any],
+    predicted: Sequence[Any],
+    path: str | os.PathLike | None = None,
+    *,
+    limit: int = 50,
+    columns: int = 10,
+    title: str | None = None,
+):
+    """The images whose predicted class is not their label, each captioned with what
+    it was taken for ("taken for 8") and what it is ("is 3").
+
+    ``X`` holds square images (the digits' rows of 64 pixels), ``predicted`` the
+    classes ``nn.predict`` gave them. At most ``limit`` are drawn, in data order;
+    the title says how many there were. With none, the picture says so.
+    Writes SVG to ``path`` if given; returns the Figure.
+    """
+    if not len(X) == len(y) == len(predicted):
+        raise ValueError(f"plot_misclassified: {len(X)} images, {len(y)} labels and "
+                         f"{len(predicted)} predictions")
+    wrong = [i for i, (t, p) in enumerate(zip(y, predicted, strict=True)) if t != p]
+    heading = title or "misclassified"
+    if not wrong:
+        fig = _figure(4.0, 1.6)
+        ax = fig.subplots()
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, f"none of the {len(X)} examples was misclassified",
+                ha="center", va="center", fontsize=10)
+        fig.suptitle(heading, fontsize=10)
+        if path is not None:
+            save_svg(fig, path)
+        return fig
+    shown = wrong[: max(1, int(limit))]
+    count = f"{len(wrong)} of {len(X)} misclassified"
+    if len(shown) < len(wrong):
+        count += f", the first {len(shown)} shown"
+    return plot_digits(
+        [X[i] for i in shown],
+        [f"taken for {predicted[i]}\nis {y[i]}" for i in shown],
+        path, columns=columns, title=f"{heading}: {count}",
+        caption_colors=[_CLASS_COLORS[3]] * len(shown),
+    )

@@ -25,16 +25,15 @@ OSError.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import numbers
 import os
 import random
 import stat
-import tempfile
-from collections.abc import Callable
 from typing import Any
+
+from autograd._files import replace_atomically
 
 from .module import Module, build_module, module_spec, parameter_budget
 
@@ -82,44 +81,6 @@ def _write_atomically(path: str, doc: dict[str, Any]) -> None:
 def write_bytes_atomically(path: str, data: bytes) -> None:
     """``data`` to ``path`` through ``replace_atomically`` (ONNX files, say)."""
     replace_atomically(path, lambda f: f.write(data), binary=True)
-
-
-def replace_atomically(path: str, write: Callable[[Any], Any], binary: bool) -> None:
-    """Let ``write`` fill a temporary file beside ``path``, then rename it over
-    ``path`` (keeping its mode): a failed write never destroys the old file and
-    leaves no temporary behind."""
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory: str) -> None:
-    """Make the rename itself durable; best effort (not every OS allows it)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _reject_constant(name: str) -> float:

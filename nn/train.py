@@ -34,6 +34,7 @@ from typing import Any
 
 from autograd import Value, no_grad
 
+from ._plain import plain
 from ._text import plural
 from .compiled_step import CompiledStep, compile_safe
 from .data import batches, check_xy, make_rng, num_batches, train_val_split
@@ -501,6 +502,10 @@ def fit(
 ) -> History:
     """Train ``model`` on ``(X, y)`` and return the History of the run.
 
+    X, y            lists (one row of numbers per example; one label each), or numpy
+                    arrays and lists of numpy rows, read as the plain numbers they
+                    hold: the same numbers train to the same History either way.
+
     loss            a name (see ``nn.tasks``: "auto", "mse", "bce", "bce_logits" /
                     "logistic", "hinge", "cross_entropy") or a callable
                     ``loss(outputs, targets) -> Value`` over one batch.
@@ -535,6 +540,7 @@ def fit(
     """
     if not isinstance(model, Module):
         raise TypeError(f"fit: model must be an nn.Module, got {type(model).__name__}")
+    batch_size, seed = plain(batch_size), plain(seed)  # numpy ints as ints, e.g. in config
     X, y = check_xy("fit", X, y)
     check_features("fit", X)
     epochs = _count("epochs", epochs, 1)
@@ -740,6 +746,7 @@ def _truncate(history: History) -> None:
 
 
 def _task_for(model: Module, X: Sequence, loss: Any) -> tuple[Task, list]:
+    X = plain(X)  # a numpy array, or a list of numpy rows, as lists
     if isinstance(X, (str, bytes)) or not isinstance(X, Sequence) or not X:
         raise ValueError("X must be a non-empty list of examples")
     check_features("predict", X)
@@ -748,7 +755,8 @@ def _task_for(model: Module, X: Sequence, loss: Any) -> tuple[Task, list]:
 
 
 def predict(model: Module, X: Sequence, loss: Any = "auto") -> list:
-    """The predicted class of each example in X, by the rule of ``loss``.
+    """The predicted class of each example in X (a list, or a numpy array), by the rule
+    of ``loss``.
 
     ``loss`` is a name (as for ``fit``; without labels "auto" means argmax for
     K outputs, logit > 0 for one), or ``history.task`` from ``fit``, which

@@ -57,7 +57,7 @@ def test_version_flag(command):
         argv = [str(script), *command[1:]]
     else:
         argv = [sys.executable, *command]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=REPO)
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"chainrule {_version.__version__}"
 
@@ -107,6 +107,8 @@ def test_wheel_ships_license_type_markers_and_version(wheel):
         names = set(archive.namelist())
         dist_info = f"chainrule-{_version.__version__}.dist-info"
         assert {"autograd/py.typed", "nn/py.typed", "autograd/_version.py"} <= names
+        # the stepper's page ships as package data, beside the viz package
+        assert {f"autograd/viz/page/stepper.{ext}" for ext in ("html", "css", "js")} <= names
         assert f"{dist_info}/licenses/LICENSE" in names
         license_text = archive.read(f"{dist_info}/licenses/LICENSE").decode("utf-8")
         entry_points = archive.read(f"{dist_info}/entry_points.txt").decode("utf-8")
@@ -153,7 +155,9 @@ def test_console_script_is_declared():
     assert config["project"]["license-files"] == ["LICENSE"]
     assert config["tool"]["setuptools"]["package-data"] == {
         "autograd": ["py.typed"],
+        "autograd.viz.page": ["*.html", "*.css", "*.js"],  # the stepper's page
         "nn": ["py.typed"],
+        "nn.datafiles": ["*.txt.gz"],
     }
 
 
@@ -232,6 +236,27 @@ def test_make_demo_installs_only_what_the_demo_needs(tmp_path):
 
 def test_make_test_still_installs_the_dev_extra(tmp_path):
     assert _make_dry_run("test", tmp_path) == [".[dev]"]
+
+
+def test_wheel_ships_the_digits_and_they_load_from_it(wheel, tmp_path):
+    """nn.load_digits reads a file inside the package: the wheel must carry it, and an
+    install made from the wheel alone (no source tree) must find it."""
+    name = "nn/datafiles/digits.txt.gz"
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read(name) == (REPO / name).read_bytes()
+        archive.extractall(tmp_path / "site")
+    site = str(tmp_path / "site")
+    code = (
+        f"import sys; sys.path.insert(0, {site!r}); import nn; X, y = nn.load_digits(); "
+        "print(nn.__file__); print(len(X), len(X[0]), sorted(set(y)))"
+    )
+    # -I: no working tree, no PYTHONPATH, no user site; only the unpacked wheel is added
+    proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    where, shape = proc.stdout.splitlines()
+    assert where.startswith(site)  # the copy imported was the wheel's
+    assert shape == f"1797 64 {list(range(10))}"
 
 
 # --- the README rewrite (setup.py's long_description) ---------------------------------------------

@@ -71,6 +71,7 @@ from typing import Any
 
 import pytest
 
+import autograd
 import nn
 from autograd import Value, grad, gradcheck
 
@@ -689,19 +690,37 @@ def drawing_shows_the_lecture_numbers(run: Run) -> None:
         assert "0x" not in repr(drawn)
 
 
-@after_block('step_through(f, "steps.html")')
+@after_block('step_through(y, "steps.html")')
 def stepper_page(run: Run) -> None:
-    page = run.value('step_through(f, "steps.html")')
+    page = run.value('step_through(y, "steps.html")')
     assert Path("steps.html").read_text(encoding="utf-8") == page, "returns what it writes"
     assert_lecture_gradients_unchanged(run)  # "the page never changes a .grad"
-    # The chain-rule line the prose quotes is on the page of the README's own f.
-    formula = "df/dw_x = df/d(w_x*x) * d(w_x*x)/dw_x = 2 * (-3) = -6"
-    assert f"`{formula}`" in README_WORDS, "the README no longer quotes this line: update the check"
-    assert formula in page
+    y = run.ns["y"]
+    assert all(v.grad == 0.0 for v in autograd.topological_order(y))  # nor the neuron's
+    # The lines the prose quotes are on the page of the README's own neuron.
+    for line in (
+        "s = w1*x1 + w2*x2 + b = 0.8*0.5 + (-0.4)*(-1) + 0.1 = 0.9",
+        "dy/ds = sigma (1 - sigma) = out * (1 - out) = 0.7109 * (1 - 0.7109) = 0.2055",
+        "dy/dw1 = delta(s) * ds/dw1 = 0.2055 * 0.5 = 0.1028",
+    ):
+        assert f"`{line}`" in README_WORDS, f"the README no longer quotes {line!r}"
+        assert line in page, line
+    # and the lecture example's summary says what the prose says
+    from autograd.lecture import build
+
+    lecture = step_through_page(build()[0])
+    assert "decrease w_y (df/dw_y = 14" in lecture and "increase w_x" in lecture
     # Self-contained: nothing is loaded from a URL or another file.
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?!#|data:)[^"'\s>]""", page)
-    frame = run.value("show_steps(f)")
-    assert html.escape(page, quote=True) in frame.data
+    shown = run.value("show_steps(y)")
+    assert html.escape(page, quote=True) in shown.data
+    assert shown.path is not None and shown.path.read_text(encoding="utf-8") == page
+
+
+def step_through_page(root) -> str:
+    from autograd.viz import step_through
+
+    return step_through(root)
 
 
 @after_block("(d2,) = grad(d1, [v])")

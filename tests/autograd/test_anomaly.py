@@ -144,7 +144,7 @@ def run_in_threads(inside, outside, block):
     The barriers make the outside thread do its work while the inside thread
     is in the block, before it leaves.
     """
-    entered, done = threading.Barrier(2, timeout=10), threading.Barrier(2, timeout=10)
+    entered, done = threading.Barrier(2, timeout=120), threading.Barrier(2, timeout=120)
     results, errors = {}, []
 
     def thread_inside():
@@ -168,7 +168,7 @@ def run_in_threads(inside, outside, block):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=20)
+        t.join(timeout=300)
     assert not errors, errors
     return results
 

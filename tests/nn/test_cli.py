@@ -91,7 +91,7 @@ def test_python_dash_m_nn_runs(trained):
     out = trained[0]
     proc = subprocess.run(
         [sys.executable, "-m", "nn", "predict", str(out / "model.json"), "-1,0.5"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[1].split()[0] == "-1,0.5"
@@ -446,6 +446,17 @@ def test_the_graph_cut_message_names_the_cli_option(trained):
     model = nn.load(trained[0] / "model.json")
     # The loss of one example: every parameter is in the graph, so it has more Values.
     assert int(total.group(1)) > model.num_parameters()
+
+
+def test_graph_labels_parameters_as_named_parameters_does(trained):
+    text = svg_text(trained[0] / "graph.svg")
+    model = nn.load(trained[0] / "model.json")
+    names = [n for n, _ in model.named_parameters()]
+    shown = set(text.split())
+    drawn = [n for n in names if n in shown]
+    parameters = re.findall(r"layers\.\d+\.neurons\.\d+\.(?:w\.\d+|b)\b", text)
+    assert drawn and parameters and all(n in names for n in parameters)
+    assert not re.search(r"\bL\d+\.n\d+", text)  # not the old shorthand (L2.n0.w0)
 
 
 def test_graph_nodes_none_draws_everything(tmp_path):
@@ -824,7 +835,7 @@ def test_predict_never_waits_on_a_named_pipe(tmp_path, where):
     else:
         os.mkfifo(tmp_path / "points.csv")
         args += ["--csv", str(tmp_path / "points.csv")]
-    result = subprocess.run(args, capture_output=True, text=True, timeout=30,
+    result = subprocess.run(args, capture_output=True, text=True, timeout=300,
                             stdin=subprocess.DEVNULL)
     if where == "history":
         assert result.returncode == 0, result.stderr

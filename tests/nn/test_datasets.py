@@ -198,7 +198,9 @@ def test_bad_arguments_are_named(call, error, pattern):
 
 
 def test_registry_names_and_lookup():
-    assert set(DATASETS) == {"and", "or", "xor", "moons", "circles", "spirals", "blobs", "sine"}
+    assert set(DATASETS) == {
+        "and", "or", "xor", "moons", "circles", "spirals", "blobs", "sine", "digits",
+    }
     assert DATASETS["xor"] is xor_gate
     assert get_dataset("moons", n=20, noise=0.2, seed=3) == make_moons(20, 0.2, 3)
     assert get_dataset(" XOR ") == xor_gate()

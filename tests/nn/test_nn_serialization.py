@@ -237,7 +237,7 @@ except ValueError as err:
 """
 
 
-def run(args, timeout=20):
+def run(args, timeout=300):
     """Run python with args in a child: a load that blocks fails the test by timing out
     (subprocess.TimeoutExpired) instead of hanging the suite."""
     return subprocess.run([sys.executable, *args], capture_output=True, text=True,

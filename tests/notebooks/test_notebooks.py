@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import re
 import sys
 import time
 from pathlib import Path
@@ -39,6 +40,10 @@ EXPECTED = [
     "06_delta_rule.ipynb",
     "07_perceptrons_and_capacity.ipynb",
     "08_to_pytorch.ipynb",
+    "09_convex_regions_and_capacity.ipynb",
+    "10_output_and_hidden_units.ipynb",
+    "11_handwritten_digits.ipynb",
+    "12_cost_surfaces_and_depth.ipynb",
 ]
 CELL_TIMEOUT = 120  # seconds per cell
 CPU_BUDGET = 60.0  # seconds of kernel CPU time per notebook
@@ -98,7 +103,11 @@ def _read(path: Path):
 
 # Notebooks that end with exercises: each answer is a collapsed, hidden code cell
 # tagged "solution", under a "Solution" heading, that checks itself with assert.
-EXERCISES = ["01_backprop_by_hand.ipynb", "03_training_mlps.ipynb", "06_delta_rule.ipynb"]
+EXERCISES = [
+    "01_backprop_by_hand.ipynb", "02_perceptrons_to_xor.ipynb", "03_training_mlps.ipynb",
+    "06_delta_rule.ipynb", "07_perceptrons_and_capacity.ipynb",
+    "09_convex_regions_and_capacity.ipynb",
+]
 
 
 @pytest.mark.parametrize("name", EXERCISES)
@@ -199,3 +208,34 @@ def test_notebook_runs_top_to_bottom(path: Path):
         f"{path.name}: {len(ran)} code cells executed, {len(_code_cells(committed))} committed"
     )
     assert ran == list(range(1, len(ran) + 1)), f"{path.name}: cells ran out of order: {ran}"
+
+
+# Projection-ready: the notebooks below call lecture_style.use() (12 pt text or more,
+# colour-blind-safe class colours) and set no smaller font anywhere. (01 is edited elsewhere.)
+STYLED = [name for name in EXPECTED if not name.startswith(("01_", "11_"))]
+
+
+@pytest.mark.parametrize("name", STYLED)
+def test_figures_use_projection_fonts(name: str):
+    nb = _read(NOTEBOOK_DIR / name)
+    code = "\n".join(c.source for c in _code_cells(nb))
+    assert "lecture_style import" in code and "use()" in code, (
+        f"{name} does not call lecture_style.use()"
+    )
+    small = [int(n) for n in re.findall(r"fontsize\s*=\s*(\d+)", code) if int(n) < 12]
+    assert not small, f"{name} sets font sizes {small} (below 12 pt)"
+
+
+@pytest.mark.parametrize("name", STYLED)
+def test_graph_drawings_fit_a_screen(name: str):
+    """Every committed SVG output is at most 1400 x 800 pt (about 1870 x 1070 px)."""
+    nb = _read(NOTEBOOK_DIR / name)
+    for i, cell in enumerate(_code_cells(nb)):
+        for out in cell.outputs:
+            svg = out.get("data", {}).get("image/svg+xml")
+            if not svg:
+                continue
+            m = re.search(r'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"', svg)
+            assert m, f"{name}: code cell {i}: an SVG without a size"
+            w, h = float(m.group(1)), float(m.group(2))
+            assert w <= 1400 and h <= 800, f"{name}: code cell {i}: a {w:.0f} x {h:.0f} pt drawing"

