@@ -3,7 +3,8 @@
     python -m nn train                          # two moons, the defaults below
     python -m nn train --dataset spirals --hidden 32,32 --epochs 300 --out runs/spirals
     python -m nn predict out/model.json 0.5,-0.2 1.0,0.3
-    python -m nn predict out/model.json --csv points.csv
+    python -m nn predict out/model.json --csv points.csv    # 1,2 or 1;2 or tab-separated
+    python -m nn predict out/model.json --csv - < points.csv  # - is standard input
 
 ``train`` writes, into ``--out`` (default ``out/``): model.json (``nn.load`` reads
 it), history.json (``nn.History.from_dict`` reads it), loss.svg (training and

@@ -130,7 +130,7 @@ def test_digits_defaults_apply_only_to_options_not_given(tmp_path):
     assert code == 0, stderr
     config = json.loads((tmp_path / "a" / "history.json").read_text())["config"]
     assert config["hidden"] == [32] and config["batch_size"] == 32 and config["lr"] == 0.01
-    assert "adam lr=0.01; batch size 32; up to 1 epochs" in stdout
+    assert "adam lr=0.01; batch size 32; up to 1 epoch," in stdout
 
     code, stdout, stderr = run(["train", "--dataset", "digits", "--n", "40", "--epochs", "1",
                                 "--hidden", "4,4", "--batch-size", "full", "--lr", "0.2",
