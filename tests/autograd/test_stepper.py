@@ -902,6 +902,23 @@ def test_browser_neuron_and_mlp_explain_every_local_rule(browser, tmp_path, whic
     _no_console_errors(browser)
 
 
+def _wait_for_layout(browser, layout: str) -> None:
+    """Wait until the page has laid itself out as ``layout`` ("TB" or "LR").
+
+    The page re-lays itself out in its resize handler, which the browser runs
+    some time after the window changes size (later on a busy machine), so the
+    test waits for the condition rather than reading it at once.
+    """
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def laid_out(driver) -> bool:
+        return driver.execute_script("return document.body.getAttribute('data-layout')") == layout
+
+    WebDriverWait(browser, 60, poll_frequency=0.1).until(
+        laid_out, message=f"the page never switched to the {layout} layout"
+    )
+
+
 @pytest.mark.parametrize("which", ["lecture", "mlp"])
 def test_browser_narrow_window_reads_top_to_bottom_with_readable_text(browser, tmp_path, which):
     if which == "lecture":
@@ -916,7 +933,7 @@ def test_browser_narrow_window_reads_top_to_bottom_with_readable_text(browser, t
         browser.get(path.as_uri())
         inner = browser.execute_script("return [window.innerWidth, window.innerHeight]")
         assert inner[0] <= 400
-        assert browser.execute_script("return document.body.getAttribute('data-layout')") == "TB"
+        _wait_for_layout(browser, "TB")
         assert min(_node_text_px(browser)) >= 12
         font = browser.execute_script(
             "return parseFloat(getComputedStyle(document.getElementById('step-explanation'))"
@@ -927,7 +944,7 @@ def test_browser_narrow_window_reads_top_to_bottom_with_readable_text(browser, t
             _key(browser, "ARROW_RIGHT")
         browser.save_screenshot(str(SHOTS / f"{which}_narrow_400x800.png"))
         browser.set_window_size(1280, 800)  # wide again: the direction asked for
-        assert browser.execute_script("return document.body.getAttribute('data-layout')") == "LR"
+        _wait_for_layout(browser, "LR")
         assert min(_node_text_px(browser)) >= 12
     finally:
         browser.set_window_size(1280, 800)
