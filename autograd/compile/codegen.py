@@ -1,0 +1,319 @@
+"""Python source for a Program: a forward function and a backward function.
+
+Every expression comes from the op table (``ops.Op.code``): the templates of
+unary and binary ops, the emitters beside n-ary ops. Sums and dots call the
+builtin ``sum`` on the same floats in the same order as their forward rules,
+so the result is the same on every Python (3.12's ``sum`` is compensated).
+The backward visits equations in the engine's order (``passes.backward_order``)
+and adds every contribution the moment the engine would: onto ``ins[j].grad``
+for an input, else into the node's accumulator, which starts as ``0.0 + c``
+as a node's ``.grad`` does (reset to 0.0, then ``+=``).
+
+No user text reaches the source: names come from ``naming`` (labels only when
+they are plain identifiers), numbers from ``ops.number_literal``, and any other
+constant a guard needs (a repr, a Fraction) is bound in the namespace under a
+generated name.
+
+Big programs are cut into functions of at most ``CHUNK`` lines (values that
+cross a cut go through a list), so Python's ``compile()`` never sees a
+function of a million lines.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from operator import mul
+from typing import Any
+
+from .. import ops
+from .naming import Names
+from .passes import backward_order, can_raise, interior, uses
+from .program import CONST, DETACH, EQN, INPUT, NUMBER, Program
+
+CHUNK = 2000  # lines per generated function
+_MAX_FOLD_DEPTH = 24  # nested parentheses per expression: Python's parser allows 200
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+_MAY_RAISE = re.compile(r"/|[A-Za-z_]\w*\(")
+
+
+def _same_float(a: float, b: float) -> bool:
+    """The very float read when traced: NaN matches NaN, 0.0 does not match -0.0."""
+    if a == b:
+        return a != 0.0 or math.copysign(1.0, a) == math.copysign(1.0, b)
+    return a != a and b != b
+
+
+def _int_is(a: float, k: int) -> bool:
+    try:
+        return int(a) == k
+    except (ValueError, OverflowError):
+        return False
+
+
+NAMESPACE = {k: v for k, v in vars(ops).items() if not k.startswith("__")}
+NAMESPACE.update(
+    _same_float=_same_float, _int_is=_int_is, sum=builtins.sum, float=float, abs=abs,
+    repr=repr, mul=mul, __builtins__={},
+)
+
+
+@dataclass
+class Generated:
+    code: str
+    forward: Callable
+    backward: Callable
+    grad_inputs: list[int]  # input indices that are the node's operands, in order
+    tape_vars: list[int] = field(default_factory=list)
+
+
+def _tuple(items: list[str]) -> str:
+    if len(items) == 1:
+        return f"({items[0]},)"
+    return f"({', '.join(items)})"
+
+
+class _Writer:
+    def __init__(self, p: Program) -> None:
+        self.p = p
+        self.bound: dict[str, Any] = {}
+        names = Names()
+        self.name: list[str] = []
+        for var, (kind, where) in enumerate(p.kinds):
+            if kind == CONST:
+                self.name.append(ops.number_literal(where))
+            elif kind == INPUT:
+                self.name.append(names.make(p.labels.get(var, ""), f"in{where}"))
+            elif kind == NUMBER:
+                self.name.append(names.make(p.labels.get(var, ""), f"n{where}"))
+            else:
+                self.name.append(names.make(p.labels.get(var, "")))
+        self.names = names
+
+    def const(self, x: Any) -> str:
+        """A number a guard compares with: a literal, or a bound name."""
+        if x.__class__ is float:
+            return ops.number_literal(x)
+        if x.__class__ is int or x.__class__ is bool:
+            return repr(int(x))
+        name = f"c_{len(self.bound)}"
+        self.bound[name] = x
+        return name
+
+    # --- forward expressions ---------------------------------------------------
+
+    def forward_expr(self, op: Any, xs: list[str]) -> str:
+        if op is DETACH:
+            return xs[0]
+        if op.arity:
+            return op.code.forward.format(*xs)
+        if op is ops.SUM:
+            return f"sum({_tuple(xs)})"
+        if op is ops.DOT:
+            n = len(xs) // 2
+            products = [f"{w} * {x}" for w, x in zip(xs[:n], xs[n : 2 * n], strict=True)]
+            total = f"sum({_tuple(products)})" if products else "0.0"
+            return f"{total} + {xs[-1]}" if len(xs) % 2 else total
+        made = op.code.forward(xs)
+        return made if isinstance(made, str) else " + ".join(made)
+
+    def guard_line(self, g: Any, ref: Callable[[int], str]) -> str:
+        a = ref(g.var)
+        kind = g.kind
+        if kind in ("<", "<=", ">", ">="):
+            b = ref(g.other) if g.other_is_var else self.const(g.other)
+            test = f"{a} {kind} {b}"
+            cond = f"not ({test})" if g.result else test
+        elif kind == "bool":
+            cond = f"not {a}" if g.result else a
+        elif kind == "float":
+            cond = f"not _same_float({a}, {ops.number_literal(g.result)})"
+        elif kind == "int":
+            cond = f"not _int_is({a}, {int(g.result)!r})"
+        else:  # repr: the input's text, bound (never pasted into the source)
+            _, where = self.p.kinds[g.var]
+            cond = f"repr(ins[{where}]) != {self.const(g.result)}"
+        return f"if {cond}: return None"
+
+
+def generate(p: Program, aux: bool = False, chunk: int = CHUNK) -> Generated:
+    """Source, compiled functions and the operand layout for ``p``."""
+    w = _Writer(p)
+    name = w.name
+    kinds, eqns = p.kinds, p.eqns
+    result = p.result
+    order = backward_order(p)
+
+    # --- which inputs the node's gradient reaches ----------------------------
+    grad_pos: dict[int, int] = {}  # input var -> operand position
+    grad_inputs: list[int] = []
+
+    def operand_pos(var: int) -> int:
+        j = grad_pos.get(var)
+        if j is None:
+            j = grad_pos[var] = len(grad_inputs)
+            grad_inputs.append(kinds[var][1])
+        return j
+
+    for i in sorted(order):  # first use in forward order
+        for o in eqns[i].operands:
+            if kinds[o][0] == INPUT:
+                operand_pos(o)
+    if kinds[result][0] == INPUT:
+        operand_pos(result)
+
+    # --- backward --------------------------------------------------------------
+    bwd: list[str] = []
+    started: set[int] = set()
+    gname: dict[int, str] = {result: "g"}  # a node's gradient, where it is not d_<name>
+    arrivals = [0] * len(kinds)  # contributions each node will receive
+    for i in order:
+        for o in eqns[i].operands:
+            arrivals[o] += 1
+    plain = {"g"}  # gradients that are never -0.0 after ``0.0 +``: the accumulators
+
+    def accumulate(o: int, expr: str) -> None:
+        kind = kinds[o][0]
+        if kind == INPUT:
+            bwd.append(f"ins[{grad_pos[o]}].grad += {expr}")
+        elif interior(p, o):
+            d = f"d_{name[o]}"
+            if o in started:
+                bwd.append(f"{d} = {d} + {expr}")
+                return
+            started.add(o)
+            if expr in plain and arrivals[o] == 1:
+                gname[o] = expr  # 0.0 + d is d itself: pass it on, no copy
+            elif expr in plain:
+                bwd.append(f"{d} = {expr}")
+            else:
+                bwd.append(f"{d} = 0.0 + {expr}")
+            plain.add(gname.get(o, d))
+        elif _MAY_RAISE.search(expr):
+            bwd.append(expr)  # the engine computes it (and may raise) though no one keeps it
+
+    for i in order:
+        e = eqns[i]
+        op = e.op
+        out = e.out
+        g = gname.get(out, f"d_{name[out]}")
+        xs = [name[o] for o in e.operands]
+        if op is ops.MAX:
+            k = f"k_{name[out]}"
+            bwd.append(f"{k} = _max_index({_tuple(xs)})")
+            for j, o in enumerate(e.operands):
+                if kinds[o][0] == INPUT:  # the rule adds g to the chosen operand only
+                    bwd.append(f"if {k} == {j}: ins[{grad_pos[o]}].grad += {g}")
+                elif interior(p, o):  # 0.0 added to an accumulator changes no bit
+                    accumulate(o, f"({g} if {k} == {j} else 0.0)")
+            continue
+        if op.arity:
+            exprs = op.code.grad_expressions(xs, g, name[out])
+            if isinstance(exprs, str):
+                tmp = [f"t{j}_{name[out]}" for j in range(op.arity)]
+                bwd.append(f"{', '.join(tmp)}{',' if op.arity == 1 else ''} = {exprs}")
+                exprs = tmp
+            pairs = list(zip(e.operands, exprs, strict=True))
+        else:
+            setup, exprs = op.code.grads(xs, g, name[out])
+            bwd.extend(setup)
+            pairs = list(zip(e.operands, exprs, strict=True))
+            if op is ops.DOT:  # the rule adds w_i's share, then x_i's, then the bias's
+                n = len(pairs) // 2
+                inter = [pairs[j] for i2 in range(n) for j in (i2, n + i2)]
+                pairs = inter + pairs[2 * n :]
+        if len(pairs) > 1 and any(_MAY_RAISE.search(x) for _, x in pairs):
+            # the engine computes every share before it adds any: so must we
+            tmp = [f"s{j}_{name[out]}" for j in range(len(pairs))]
+            bwd.append(f"{', '.join(tmp)} = {', '.join(x for _, x in pairs)}")
+            pairs = [(o, t) for (o, _), t in zip(pairs, tmp, strict=True)]
+        for o, x in pairs:
+            accumulate(o, x)
+    if kinds[result][0] == INPUT:
+        bwd.append(f"ins[{grad_pos[result]}].grad += g")
+
+    read = set(_IDENT.findall("\n".join(bwd)))
+
+    # --- forward ---------------------------------------------------------------
+    count = uses(p)
+    pinned = bytearray(len(kinds))
+    for v in p.outputs:
+        pinned[v] = 1
+    for gd in p.guards:
+        pinned[gd.var] = 1
+        if gd.other_is_var:
+            pinned[gd.other] = 1
+    fwd: list[str] = []
+    defined: list[int] = []  # vars given a line, in order
+    for var, (kind, where) in enumerate(kinds):
+        if kind == INPUT:
+            fwd.append(f"{name[var]} = ins[{where}].data")
+            defined.append(var)
+        elif kind == NUMBER:
+            fwd.append(f"{name[var]} = nums[{where}]")
+            defined.append(var)
+    folded: dict[int, tuple[str, int]] = {}
+    guards = sorted(p.guards, key=lambda gd: gd.at)
+    gi = 0
+
+    def fref(o: int) -> tuple[str, int]:
+        got = folded.pop(o, None)
+        return got if got is not None else (name[o], 0)
+
+    def ref(o: int) -> str:
+        return name[o]
+
+    for i, e in enumerate(eqns):
+        while gi < len(guards) and guards[gi].at <= i:
+            fwd.append(w.guard_line(guards[gi], ref))
+            gi += 1
+        parts = [fref(o) for o in e.operands]
+        depth = 1 + max((d for _, d in parts), default=0)
+        expr = w.forward_expr(e.op, [x for x, _ in parts])
+        out = e.out
+        if (
+            count[out] == 1 and not pinned[out] and not e.label and name[out] not in read
+            and depth <= _MAX_FOLD_DEPTH and e.op is not DETACH
+        ):
+            folded[out] = (f"({expr})", depth)
+            continue
+        fwd.append(f"{name[out]} = {expr}")
+        defined.append(out)
+    while gi < len(guards):
+        fwd.append(w.guard_line(guards[gi], ref))
+        gi += 1
+    for o in list(folded):  # values nothing named (an op that may raise, unused)
+        fwd.append(folded.pop(o)[0])
+    tape_vars = [v for v in defined if name[v] in read]
+    tape = [name[v] for v in tape_vars]
+    outs = [name[v] for v in p.outputs]
+    ret = f"{outs[0]}, {_tuple(tape) if tape else '()'}"
+    if aux:
+        ret += f", {_tuple(outs[1:]) if len(outs) > 1 else '()'}"
+
+    header = (
+        f"# autograd.compile: {len(eqns)} equations, {len(p.inputs)} inputs "
+        f"({len(grad_inputs)} differentiable), {len(p.guards) + len(p.env_guards)} guards"
+    )
+    fwd_src = _function("forward", "ins, nums", fwd, f"return {ret}", chunk, read_tape=None)
+    head = [f"{', '.join(tape)}{',' if len(tape) == 1 else ''} = tape"] if tape else []
+    bwd_src = _function("backward", "g, ins, tape", head + bwd, None, chunk, read_tape=None)
+    code = "\n".join([header, fwd_src, "", bwd_src]) + "\n"
+    namespace = dict(NAMESPACE)
+    namespace.update(w.bound)
+    exec(builtins.compile(code, "<autograd.compile>", "exec"), namespace)  # noqa: S102
+    return Generated(code, namespace["forward"], namespace["backward"], grad_inputs, tape_vars)
+
+
+def _function(fname: str, params: str, body: list[str], ret: str | None, chunk: int,
+              read_tape: Any) -> str:
+    lines = [f"def {fname}({params}):"]
+    lines += ["    " + line for line in body]
+    if ret is not None:
+        lines.append("    " + ret)
+    elif not body:
+        lines.append("    pass")
+    return "\n".join(lines) + "\n"
