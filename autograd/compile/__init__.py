@@ -228,7 +228,7 @@ class Compiled:
     def code(self) -> str:
         """The generated source of the latest trace: forward, then backward."""
         if self._latest is None:
-            return "# autograd.compile: not traced yet\n"
+            return "# autograd.compile: fn has not been traced yet\n"
         return self._latest.code
 
     @property

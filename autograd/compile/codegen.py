@@ -136,7 +136,7 @@ class _Writer:
         else:  # repr: the input's text, bound (never pasted into the source)
             _, where = self.p.kinds[g.var]
             cond = f"repr(ins[{where}]) != {self.const(g.result)}"
-        return f"if {cond}: return None"
+        return f"if {cond}: return None  # guard"
 
 
 def generate(p: Program, aux: bool = False, chunk: int = CHUNK) -> Generated:
