@@ -246,6 +246,8 @@ class Compiled:
             nums = [x if x.__class__ is float else float(x) for x in raw]
         except (OverflowError, TypeError, ValueError):
             return self._run_eager(args, kwargs)
+        if key in self._eager:
+            return self._run_eager(args, kwargs)
         for trace in self._paths.get(key, ()):
             out = self._replay(trace, raw, nums, vals)
             if out is None:
@@ -257,7 +259,7 @@ class Compiled:
                 )
             return out
         else:
-            if key in self._eager or not is_grad_enabled():
+            if not is_grad_enabled():
                 return self._run_eager(args, kwargs)
         return self._trace(key, raw, nums, vals, args, kwargs)
 

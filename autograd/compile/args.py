@@ -71,7 +71,9 @@ def _walk_one(x: Any, nums: list, vals: list) -> Any:
         try:
             hash(keys)
         except TypeError:
-            raise TypeError(f"autograd.compile: dict argument keys must be hashable: {keys!r}") from None
+            raise TypeError(
+                f"autograd.compile: dict argument keys must be hashable: {keys!r}"
+            ) from None
         return (_DICT, cls, keys, _walk(x.values(), nums, vals))
     if _is_numpy_array(x):
         return (_ARRAY, _walk_one(x.tolist(), nums, vals))
@@ -93,9 +95,8 @@ def rebuild(key: tuple, nums: list, vals: list) -> tuple[tuple, dict]:
 
 
 def _make(k: Any, it_n: Any, it_v: Any) -> Any:
-    if k.__class__ is str:
-        if k in ("V", "C"):
-            return next(it_v)
+    if k.__class__ is str and k in ("V", "C"):
+        return next(it_v)
     if isinstance(k, type):
         return next(it_n)
     tag = k[0]

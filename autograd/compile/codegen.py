@@ -31,8 +31,8 @@ from typing import Any
 
 from .. import ops
 from .naming import Names
-from .passes import backward_order, can_raise, interior, uses
-from .program import CONST, DETACH, EQN, INPUT, NUMBER, Program
+from .passes import backward_order, interior, uses
+from .program import CONST, DETACH, INPUT, NUMBER, Program
 
 CHUNK = 2000  # lines per generated function
 _MAX_FOLD_DEPTH = 24  # nested parentheses per expression: Python's parser allows 200
@@ -308,12 +308,47 @@ def generate(p: Program, aux: bool = False, chunk: int = CHUNK) -> Generated:
     return Generated(code, namespace["forward"], namespace["backward"], grad_inputs, tape_vars)
 
 
+_TARGETS = re.compile(r"^([A-Za-z_][\w, ]*?)\s*=(?!=)")
+_NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+
+
 def _function(fname: str, params: str, body: list[str], ret: str | None, chunk: int,
               read_tape: Any) -> str:
-    lines = [f"def {fname}({params}):"]
-    lines += ["    " + line for line in body]
+    """``def fname(params)`` with ``body``; past ``chunk`` lines, cut into functions
+    of ``chunk`` lines that keep every assigned name in a shared list ``r``."""
+    if len(body) <= chunk:
+        lines = [f"def {fname}({params}):"]
+        lines += ["    " + line for line in body]
+        if ret is not None:
+            lines.append("    " + ret)
+        elif not body:
+            lines.append("    pass")
+        return "\n".join(lines) + "\n"
+    slots: dict[str, int] = {}
+    for line in body:
+        m = _TARGETS.match(line)
+        if m:
+            for target in m.group(1).split(","):
+                target = target.strip()
+                if target and target not in slots:
+                    slots[target] = len(slots)
+
+    def sub(line: str) -> str:
+        return _NAME.sub(
+            lambda m: f"r[{slots[m.group(0)]}]" if m.group(0) in slots else m.group(0), line
+        )
+
+    out = []
+    calls = []
+    for k in range(0, len(body), chunk):
+        part = f"_{fname}_{k // chunk}"
+        out.append(f"def {part}({params}, r):")
+        out += ["    " + sub(line) for line in body[k : k + chunk]]
+        out.append("    return True")
+        calls.append(f"    if {part}({params.replace('g, ', 'g, ')}, r) is None: return None")
+    out.append(f"def {fname}({params}):")
+    out.append(f"    r = [None] * {len(slots)}")
+    out += calls
     if ret is not None:
-        lines.append("    " + ret)
-    elif not body:
-        lines.append("    pass")
-    return "\n".join(lines) + "\n"
+        out.append("    " + sub(ret))
+    return "\n".join(out) + "\n"

@@ -15,7 +15,7 @@ import unicodedata
 # Names the generated code itself uses, and the op helpers it calls.
 GENERATED = {
     "ins", "nums", "tape", "g", "r", "d", "forward", "backward", "sum", "float", "abs",
-    "inf", "nan", "mul", "tanh", "expm1", "ok",
+    "inf", "nan", "mul", "tanh", "expm1", "ok", "data", "grad", "True", "None",
 }
 RESERVED = GENERATED | set(dir(builtins)) | set(keyword.kwlist) | set(keyword.softkwlist)
 
