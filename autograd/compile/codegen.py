@@ -298,9 +298,18 @@ def generate(p: Program, aux: bool = False, chunk: int = CHUNK) -> Generated:
         f"# autograd.compile: {len(eqns)} equations, {len(p.inputs)} inputs "
         f"({len(grad_inputs)} differentiable), {len(p.guards) + len(p.env_guards)} guards"
     )
-    fwd_src = _function("forward", "ins, nums", fwd, f"return {ret}", chunk, read_tape=None)
-    head = [f"{', '.join(tape)}{',' if len(tape) == 1 else ''} = tape"] if tape else []
-    bwd_src = _function("backward", "g, ins, tape", head + bwd, None, chunk, read_tape=None)
+    if len(fwd) + len(bwd) <= chunk:
+        fwd_src = _small("forward", "ins, nums", fwd, f"return {ret}")
+        head = [f"{', '.join(tape)}{',' if len(tape) == 1 else ''} = tape"] if tape else []
+        bwd_src = _small("backward", "g, ins, tape", head + bwd)
+    else:  # in pieces: names that cross a cut, and the tape, live in a list
+        keep = set(tape) | set(outs)
+        fwd_src, slots = _chunked("forward", "ins, nums", fwd, chunk, keep, {})
+        r = {n: f"r[{slots[n]}]" for n in outs}
+        extra = f", {_tuple([r[n] for n in outs[1:]]) if len(outs) > 1 else '()'}" if aux else ""
+        fwd_src += f"    return {r[outs[0]]}, r{extra}\n"
+        external = {n: f"tape[{slots[n]}]" for n in tape}
+        bwd_src, _ = _chunked("backward", "g, ins, tape", bwd, chunk, set(), external)
     code = "\n".join([header, fwd_src, "", bwd_src]) + "\n"
     namespace = dict(NAMESPACE)
     namespace.update(w.bound)
@@ -312,43 +321,65 @@ _TARGETS = re.compile(r"^([A-Za-z_][\w, ]*?)\s*=(?!=)")
 _NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
 
 
-def _function(fname: str, params: str, body: list[str], ret: str | None, chunk: int,
-              read_tape: Any) -> str:
-    """``def fname(params)`` with ``body``; past ``chunk`` lines, cut into functions
-    of ``chunk`` lines that keep every assigned name in a shared list ``r``."""
-    if len(body) <= chunk:
-        lines = [f"def {fname}({params}):"]
-        lines += ["    " + line for line in body]
-        if ret is not None:
-            lines.append("    " + ret)
-        elif not body:
-            lines.append("    pass")
-        return "\n".join(lines) + "\n"
-    slots: dict[str, int] = {}
-    for line in body:
+def _small(fname: str, params: str, body: list[str], ret: str | None = None) -> str:
+    lines = [f"def {fname}({params}):"]
+    lines += ["    " + line for line in body]
+    if ret is not None:
+        lines.append("    " + ret)
+    elif not body:
+        lines.append("    pass")
+    return "\n".join(lines) + "\n"
+
+
+def _chunked(fname: str, params: str, body: list[str], chunk: int, keep: set[str],
+             external: dict[str, str]) -> tuple[str, dict[str, int]]:
+    """``def fname(params)`` running ``body`` as functions of ``chunk`` lines.
+
+    A name stays a local of the piece that first assigns it; a name another
+    piece reads or assigns, or one in ``keep``, also lives in the list ``r``
+    (stored at the end of its piece, read as ``r[i]`` elsewhere). Names in
+    ``external`` (the tape) are read as the expression given.
+    """
+    first: dict[str, int] = {}
+    used_in: list[set[str]] = []
+    for i, line in enumerate(body):
+        k = i // chunk
         m = _TARGETS.match(line)
         if m:
             for target in m.group(1).split(","):
                 target = target.strip()
-                if target and target not in slots:
-                    slots[target] = len(slots)
-
-    def sub(line: str) -> str:
-        return _NAME.sub(
-            lambda m: f"r[{slots[m.group(0)]}]" if m.group(0) in slots else m.group(0), line
-        )
-
+                if target and target not in first:
+                    first[target] = k
+        if k == len(used_in):
+            used_in.append(set())
+        used_in[k].update(_NAME.findall(line))
+    slots: dict[str, int] = {}
+    for k, names in enumerate(used_in):
+        for n in names:
+            if n in first and first[n] != k and n not in slots:
+                slots[n] = len(slots)
+    for n in sorted(keep):
+        if n in first and n not in slots:
+            slots[n] = len(slots)
     out = []
     calls = []
-    for k in range(0, len(body), chunk):
-        part = f"_{fname}_{k // chunk}"
+    for k in range(len(used_in)):
+        def sub(m: re.Match, k: int = k) -> str:
+            n = m.group(0)
+            if n in external:
+                return external[n]
+            if n in slots and first[n] != k:
+                return f"r[{slots[n]}]"
+            return n
+
+        part = f"_{fname}_{k}"
         out.append(f"def {part}({params}, r):")
-        out += ["    " + sub(line) for line in body[k : k + chunk]]
+        out += ["    " + _NAME.sub(sub, line) for line in body[k * chunk : (k + 1) * chunk]]
+        stores = [n for n in slots if first[n] == k]
+        out += [f"    r[{slots[n]}] = {n}" for n in stores]
         out.append("    return True")
-        calls.append(f"    if {part}({params.replace('g, ', 'g, ')}, r) is None: return None")
+        calls.append(f"    if {part}({params}, r) is None: return None")
     out.append(f"def {fname}({params}):")
     out.append(f"    r = [None] * {len(slots)}")
     out += calls
-    if ret is not None:
-        out.append("    " + sub(ret))
-    return "\n".join(out) + "\n"
+    return "\n".join(out) + "\n", slots
