@@ -41,7 +41,7 @@ class Trace:
 
     def __init__(self, name: str, program: Program, aux: bool, aux_shape: Any,
                  arg_captured: tuple) -> None:
-        gen = generate(program, aux=aux)
+        gen = generate(program, aux=aux, direct=any(i >= 0 for i in arg_captured))
         self.program = program
         self.code = gen.code
         self.forward = gen.forward

@@ -34,7 +34,7 @@ from .naming import Names
 from .passes import backward_order, interior, uses
 from .program import CONST, DETACH, INPUT, NUMBER, Program
 
-CHUNK = 2000  # lines per generated function
+CHUNK = 200_000  # lines per generated function: pieces beyond that
 _MAX_FOLD_DEPTH = 24  # nested parentheses per expression: Python's parser allows 200
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 _MAY_RAISE = re.compile(r"/|[A-Za-z_]\w*\(")
@@ -139,7 +139,8 @@ class _Writer:
         return f"if {cond}: return None  # guard"
 
 
-def generate(p: Program, aux: bool = False, chunk: int = CHUNK) -> Generated:
+def generate(p: Program, aux: bool = False, chunk: int = CHUNK, direct: bool = False
+             ) -> Generated:
     """Source, compiled functions and the operand layout for ``p``."""
     w = _Writer(p)
     name = w.name
@@ -167,46 +168,68 @@ def generate(p: Program, aux: bool = False, chunk: int = CHUNK) -> Generated:
 
     # --- backward --------------------------------------------------------------
     bwd: list[str] = []
-    started: set[int] = set()
-    gname: dict[int, str] = {result: "g"}  # a node's gradient, where it is not d_<name>
-    arrivals = [0] * len(kinds)  # contributions each node will receive
+    # An interior node's contributions are kept in order and added when the
+    # node's turn comes (every consumer is done by then): ``0.0 + c1 + c2``,
+    # as its .grad is reset to 0.0 and then added to, in one expression.
+    pending: dict[int, list[str]] = {}
+    plain = {"g"}  # gradients that are never -0.0 (0.0 + d is d): pass them on
+    # An input that several contributions reach sums them in a local, read from
+    # .grad first and written back at the end (also when backward raises): the
+    # same additions in the same order as ``.grad +=`` each time, fewer attribute
+    # lookups. Not when an argument is also a captured input (``direct``): two
+    # input positions are then one object, whose .grad must be updated in place.
+    into: dict[int, int] = {}
     for i in order:
         for o in eqns[i].operands:
-            arrivals[o] += 1
-    plain = {"g"}  # gradients that are never -0.0 after ``0.0 +``: the accumulators
+            if kinds[o][0] == INPUT:
+                into[o] = into.get(o, 0) + 1
+    if kinds[result][0] == INPUT:
+        into[result] = into.get(result, 0) + 1
+    big = 2 * len(eqns) + len(kinds) > chunk  # generated in pieces
+    local = {} if direct or big else {
+        o: f"a_{grad_pos[o]}" for o, c in into.items() if c > 1
+    }
+
+    def add_to_input(o: int, expr: str) -> str:
+        a = local.get(o)
+        return f"{a} = {a} + {expr}" if a else f"ins[{grad_pos[o]}].grad += {expr}"
 
     def accumulate(o: int, expr: str) -> None:
         kind = kinds[o][0]
         if kind == INPUT:
-            bwd.append(f"ins[{grad_pos[o]}].grad += {expr}")
+            bwd.append(add_to_input(o, expr))
         elif interior(p, o):
-            d = f"d_{name[o]}"
-            if o in started:
-                bwd.append(f"{d} = {d} + {expr}")
-                return
-            started.add(o)
-            if expr in plain and arrivals[o] == 1:
-                gname[o] = expr  # 0.0 + d is d itself: pass it on, no copy
-            elif expr in plain:
-                bwd.append(f"{d} = {expr}")
-            else:
-                bwd.append(f"{d} = 0.0 + {expr}")
-            plain.add(gname.get(o, d))
+            pending.setdefault(o, []).append(expr)
         elif _MAY_RAISE.search(expr):
             bwd.append(expr)  # the engine computes it (and may raise) though no one keeps it
+
+    def gradient_of(out: int) -> str:
+        if out == result:
+            return "g"
+        terms = pending.pop(out)
+        if len(terms) == 1 and terms[0] in plain:
+            return terms[0]
+        d = f"d_{name[out]}"
+        first = terms[0] if terms[0] in plain else f"0.0 + {terms[0]}"
+        rest = terms[1:]
+        bwd.append(f"{d} = {' + '.join([first, *rest[:63]])}")
+        for k in range(63, len(rest), 64):
+            bwd.append(f"{d} = {d} + {' + '.join(rest[k : k + 64])}")
+        plain.add(d)
+        return d
 
     for i in order:
         e = eqns[i]
         op = e.op
         out = e.out
-        g = gname.get(out, f"d_{name[out]}")
+        g = gradient_of(out)
         xs = [name[o] for o in e.operands]
         if op is ops.MAX:
             k = f"k_{name[out]}"
             bwd.append(f"{k} = _max_index({_tuple(xs)})")
             for j, o in enumerate(e.operands):
                 if kinds[o][0] == INPUT:  # the rule adds g to the chosen operand only
-                    bwd.append(f"if {k} == {j}: ins[{grad_pos[o]}].grad += {g}")
+                    bwd.append(f"if {k} == {j}: {add_to_input(o, g)}")
                 elif interior(p, o):  # 0.0 added to an accumulator changes no bit
                     accumulate(o, f"({g} if {k} == {j} else 0.0)")
             continue
@@ -233,7 +256,7 @@ def generate(p: Program, aux: bool = False, chunk: int = CHUNK) -> Generated:
         for o, x in pairs:
             accumulate(o, x)
     if kinds[result][0] == INPUT:
-        bwd.append(f"ins[{grad_pos[result]}].grad += g")
+        bwd.append(add_to_input(result, "g"))
 
     read = set(_IDENT.findall("\n".join(bwd)))
 
@@ -298,7 +321,12 @@ def generate(p: Program, aux: bool = False, chunk: int = CHUNK) -> Generated:
         f"# autograd.compile: {len(eqns)} equations, {len(p.inputs)} inputs "
         f"({len(grad_inputs)} differentiable), {len(p.guards) + len(p.env_guards)} guards"
     )
-    if len(fwd) + len(bwd) <= chunk:
+    if local:
+        reads = [f"{a} = ins[{grad_pos[o]}].grad" for o, a in local.items()]
+        writes = [f"ins[{grad_pos[o]}].grad = {a}" for o, a in local.items()]
+        bwd = reads + ["try:"] + ["    " + line for line in bwd] + [
+            "finally:"] + ["    " + line for line in writes]
+    if not big:
         fwd_src = _small("forward", "ins, nums", fwd, f"return {ret}")
         head = [f"{', '.join(tape)}{',' if len(tape) == 1 else ''} = tape"] if tape else []
         bwd_src = _small("backward", "g, ins, tape", head + bwd)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
+import re
 import unicodedata
 
 # Names the generated code itself uses, and the op helpers it calls.
@@ -26,7 +27,9 @@ def usable(label: str) -> bool:
         return False
     if unicodedata.normalize("NFKC", label) != label:
         return False  # Python would read it as another name
-    if label in RESERVED or label.startswith(("_", "d_", "k_", "t_", "c_")):
+    if label in RESERVED or label.startswith(("_", "a_", "d_", "k_", "c_")):
+        return False
+    if re.match(r"[st]\d+_", label):  # backward's temporaries
         return False
     return not (label[0] in "vnrct" and label[1:].isdigit())  # the fallbacks' shapes
 
