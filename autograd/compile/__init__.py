@@ -25,14 +25,16 @@ from .. import ops
 from ..mode import current_recorder, is_anomaly_enabled, is_grad_enabled, no_grad, recording
 from ..value import Constant, Value, _node
 from .args import flatten, rebuild, top_level_numbers
-from .codegen import generate
-from .passes import prune
+from . import interp
+from .codegen import Generated, generate, operand_layout
+from .passes import backward_order, prune
 from .program import CONST, DETACH, INPUT, NUMBER, Eqn, Guard, Input, Program
 from .trace import Recorder, Refused, env_guards, env_holds
 
 __all__ = ["Compiled", "Eqn", "Guard", "Input", "Program", "compile"]
 
 MAX_PATHS = 8  # traces kept per argument structure; beyond that fn runs eagerly
+INTERPRET_ABOVE = 80_000  # equations: bigger programs are walked, not compiled
 _FAILED = object()  # a replay raised: eager decides what happens
 
 
@@ -41,9 +43,18 @@ class Trace:
 
     def __init__(self, name: str, program: Program, aux: bool, aux_shape: Any,
                  arg_captured: tuple) -> None:
-        gen = generate(program, aux=aux, direct=any(i >= 0 for i in arg_captured))
+        direct = any(i >= 0 for i in arg_captured)
         self.program = program
-        self.code = gen.code
+        self._source = (aux, direct)
+        if len(program.eqns) > INTERPRET_ABOVE:
+            # too big to compile cheaply: walk the Program (same rules, same order)
+            _, grad_inputs = operand_layout(program, backward_order(program))
+            forward, backward = interp.build(program, grad_inputs)
+            self._code = None
+            gen = Generated("", forward, backward, grad_inputs)
+        else:
+            gen = generate(program, aux=aux, direct=direct)
+            self._code = gen.code
         self.forward = gen.forward
         self.backward = gen.backward
         self.env = program.env_guards
@@ -70,6 +81,18 @@ class Trace:
 
         op.node_step = step
         self.op = op
+
+    @property
+    def code(self) -> str:
+        """The generated source (written on demand for an interpreted program)."""
+        if self._code is None:
+            aux, direct = self._source
+            self._code = (
+                "# autograd.compile: this program is replayed by walking its equations "
+                "(autograd.compile.interp);\n# this is the code it would compile to\n"
+                + generate(self.program, aux=aux, direct=direct, run=False).code
+            )
+        return self._code
 
     def operands(self, ins: list) -> list:
         if self.prefix is not None:

@@ -139,32 +139,38 @@ class _Writer:
         return f"if {cond}: return None  # guard"
 
 
-def generate(p: Program, aux: bool = False, chunk: int = CHUNK, direct: bool = False
-             ) -> Generated:
-    """Source, compiled functions and the operand layout for ``p``."""
+def operand_layout(p: Program, order: list[int]) -> tuple[dict[int, int], list[int]]:
+    """The inputs backward reaches, in order of first use: the compiled node's
+    operands. Returns (input variable -> operand position, input indices)."""
+    kinds, eqns = p.kinds, p.eqns
+    grad_pos: dict[int, int] = {}
+    grad_inputs: list[int] = []
+
+    def operand_pos(var: int) -> None:
+        if var not in grad_pos:
+            grad_pos[var] = len(grad_inputs)
+            grad_inputs.append(kinds[var][1])
+
+    for i in sorted(order):
+        for o in eqns[i].operands:
+            if kinds[o][0] == INPUT:
+                operand_pos(o)
+    if kinds[p.result][0] == INPUT:
+        operand_pos(p.result)
+    return grad_pos, grad_inputs
+
+
+def generate(p: Program, aux: bool = False, chunk: int = CHUNK, direct: bool = False,
+             run: bool = True) -> Generated:
+    """Source, compiled functions (unless ``run`` is False) and the operand
+    layout for ``p``."""
     w = _Writer(p)
     name = w.name
     kinds, eqns = p.kinds, p.eqns
     result = p.result
     order = backward_order(p)
 
-    # --- which inputs the node's gradient reaches ----------------------------
-    grad_pos: dict[int, int] = {}  # input var -> operand position
-    grad_inputs: list[int] = []
-
-    def operand_pos(var: int) -> int:
-        j = grad_pos.get(var)
-        if j is None:
-            j = grad_pos[var] = len(grad_inputs)
-            grad_inputs.append(kinds[var][1])
-        return j
-
-    for i in sorted(order):  # first use in forward order
-        for o in eqns[i].operands:
-            if kinds[o][0] == INPUT:
-                operand_pos(o)
-    if kinds[result][0] == INPUT:
-        operand_pos(result)
+    grad_pos, grad_inputs = operand_layout(p, order)
 
     # --- backward --------------------------------------------------------------
     bwd: list[str] = []
@@ -339,6 +345,8 @@ def generate(p: Program, aux: bool = False, chunk: int = CHUNK, direct: bool = F
         external = {n: f"tape[{slots[n]}]" for n in tape}
         bwd_src, _ = _chunked("backward", "g, ins, tape", bwd, chunk, set(), external)
     code = "\n".join([header, fwd_src, "", bwd_src]) + "\n"
+    if not run:
+        return Generated(code, None, None, grad_inputs, tape_vars)
     namespace = dict(NAMESPACE)
     namespace.update(w.bound)
     exec(builtins.compile(code, "<autograd.compile>", "exec"), namespace)  # noqa: S102

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .. import ops
-from .program import DETACH, EQN, Program
+from .program import DETACH, EQN, PRUNED, Program
 
 # Ops whose forward never raises on any float: their unused results can go.
 _CANNOT_RAISE = frozenset(
@@ -54,6 +54,8 @@ def prune(p: Program) -> Program:
         return p
     keep.reverse()
     kinds = list(p.kinds)
+    for e in p.eqns:
+        kinds[e.out] = (PRUNED, None)
     for i, e in enumerate(keep):
         kinds[e.out] = (EQN, i)
     position = {id(e): i for i, e in enumerate(keep)}

@@ -25,6 +25,7 @@ from typing import Any
 from .. import ops
 
 INPUT, NUMBER, CONST, EQN = "input", "number", "const", "eqn"
+PRUNED = "pruned"  # the output of an equation a pass removed
 
 
 class _Detach:

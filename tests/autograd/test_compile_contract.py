@@ -403,3 +403,24 @@ def test_first_call_costs_a_small_multiple_of_eager() -> None:
     eager = min(eager_time() for _ in range(3))
     first = min(first_call_time() for _ in range(3))
     assert first / eager < 3.0, (first, eager)
+
+
+# --- programs too big to compile are walked, with the same numbers -----------------------------
+
+
+def test_a_walked_program_gives_eagers_numbers_and_code_on_demand(monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setattr(sys.modules["autograd.compile"], "INTERPRET_ABOVE", 0)
+    w = Value(0.7)
+
+    def f(x, xs, n):
+        y = autograd.dot(xs, [w, w], bias=x) * n
+        z = y.tanh() + x * 1e16 + x * -1e16 + autograd.maximum([y, x, w])
+        return z * 2.0 if z > 0 else (z - 1.0).exp()
+
+    step = compile(f)
+    for v in (0.5, -2.0, 0.25, -3.0):
+        check(f, step, lambda v=v: setattr(w, "grad", 0.0) or (
+            ((x := Value(v)), [Value(v * 2), Value(-v)], 3.0), [x, w]))
+    assert "walking its equations" in step.code and "def backward" in step.code
