@@ -24,8 +24,8 @@ from typing import Any
 from .. import ops
 from ..mode import current_recorder, is_anomaly_enabled, is_grad_enabled, no_grad, recording
 from ..value import Constant, Value, _node
-from .args import flatten, rebuild, top_level_numbers
 from . import interp
+from .args import flatten, rebuild, top_level_numbers
 from .codegen import Generated, generate, operand_layout
 from .passes import backward_order, prune
 from .program import CONST, DETACH, INPUT, NUMBER, Eqn, Guard, Input, Program
