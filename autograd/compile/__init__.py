@@ -24,7 +24,7 @@ from typing import Any
 from .. import ops
 from ..mode import current_recorder, is_anomaly_enabled, is_grad_enabled, no_grad, recording
 from ..value import Constant, Value, _node
-from . import interp
+from . import caught, interp
 from .args import flatten, rebuild, top_level_numbers
 from .codegen import Generated, generate, operand_layout
 from .passes import backward_order, prune
@@ -346,7 +346,7 @@ class Compiled:
             env = env_guards(self.fn)
             self.traces += 1
             try:
-                with recording(rec):
+                with recording(rec), caught.watching():
                     result = self.fn(*t_args, **t_kwargs)
             except Exception as err:  # noqa: BLE001 - eager decides
                 del t_args, t_kwargs

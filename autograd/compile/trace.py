@@ -255,6 +255,9 @@ class Recorder:
     def raised(self, rule: ops.Op) -> None:
         self.raises.append(rule.name)
 
+    def caught(self, what: str) -> None:
+        self.refuse(f"fn caught a {what} while tracing")
+
     def refuse(self, why: str) -> None:
         if self.refusal is None:
             self.refusal = why

@@ -424,3 +424,22 @@ def test_a_walked_program_gives_eagers_numbers_and_code_on_demand(monkeypatch) -
         check(f, step, lambda v=v: setattr(w, "grad", 0.0) or (
             ((x := Value(v)), [Value(v * 2), Value(-v)], 3.0), [x, w]))
     assert "walking its equations" in step.code and "def backward" in step.code
+
+
+@pytest.mark.skipif(not hasattr(__import__("sys"), "monitoring"), reason="Python 3.12+")
+def test_any_exception_fn_catches_while_traced_makes_it_run_eagerly() -> None:
+    table = {}
+
+    def f(x):
+        try:
+            return x * table[x]  # a stand-in is not the key: KeyError, caught
+        except KeyError:
+            return x * 2.0
+
+    step = compile(f)
+    x = Value(3.0)
+    table[x] = 5.0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert step(x).data == f(x).data == 15.0
+    assert len(caught) == 1 and "caught a KeyError" in str(caught[0].message)

@@ -320,7 +320,7 @@ def test_traced_refuses_a_second_trace():
         return out
 
     with pytest.raises(workloads.CompileFellBack, match="traced 2 times"):
-        workloads.traced(autograd.compile(flips), 3.0)
+        workloads.traced(autograd.compile(flips), Value(3.0))
 
 
 def test_compile_rows_are_skipped_without_autograd_compile(monkeypatch):
