@@ -381,7 +381,14 @@ class Compiled:
             self._latest = trace
         out = self._replay(trace, raw, nums, vals)
         if out is None or out is _FAILED:
-            return self._run_eager(args, kwargs)
+            # the same arguments no longer pass the trace's own guards: fn changed
+            # something it reads (see README, "What compile assumes")
+            with self._lock:
+                if trace in paths:
+                    paths.remove(trace)
+            return self._refuse(
+                key, "fn changed a number it reads while it was traced", args, kwargs
+            )
         return out
 
 

@@ -443,3 +443,19 @@ def test_any_exception_fn_catches_while_traced_makes_it_run_eagerly() -> None:
         warnings.simplefilter("always")
         assert step(x).data == f(x).data == 15.0
     assert len(caught) == 1 and "caught a KeyError" in str(caught[0].message)
+
+
+def test_fn_changing_a_value_it_branches_on_runs_eagerly_with_a_warning() -> None:
+    state = Value(1.0)
+
+    def flips(x):
+        out = x * 2.0 if state > 0 else x * 3.0
+        state.data = -state.data
+        return out
+
+    step = compile(flips)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = [step(Value(1.0)).data for _ in range(3)]
+    assert len(caught) == 1 and "changed a number it reads" in str(caught[0].message)
+    assert got[1:] == [2.0, 3.0]  # eagerly from then on, flipping as eager code does
