@@ -20,7 +20,7 @@ tracer saw, so a Program keeps no graph and no argument alive.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import ops
 
@@ -55,10 +55,10 @@ class Input:
     constant: bool = False  # a Constant argument: ``**`` treats it as an exponent
 
 
-@dataclass(frozen=True, slots=True)
-class Eqn:
+class Eqn(NamedTuple):
     """``out = op(*operands)``; ``no_grad`` marks a value computed under
-    ``no_grad()`` (or by detach), through which no gradient flows."""
+    ``no_grad()`` (or by detach), through which no gradient flows. (A named
+    tuple: a trace makes one per node, so it must be cheap to make.)"""
 
     op: Any
     operands: tuple[int, ...]
