@@ -15,14 +15,13 @@ eagerly with one warning that says why.
 from __future__ import annotations
 
 import inspect
-import math
 import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 from .. import ops
-from ..mode import current_recorder, is_anomaly_enabled, is_grad_enabled, no_grad, recording
+from ..mode import current_recorder, is_anomaly_enabled, is_grad_enabled, recording
 from ..value import Constant, Value, _node
 from . import caught, interp
 from .args import flatten, rebuild, top_level_numbers
@@ -65,9 +64,9 @@ class Trace:
         n = len(gen.grad_inputs)
         self.prefix = n if gen.grad_inputs == list(range(n)) else None
         self.aux_shape = aux_shape
-        self.captured_ids = frozenset(
-            id(inp.value) for inp in program.inputs if inp.arg is None
-        )
+        self.captured_ids = {  # captured input's id -> its input index
+            id(inp.value): i for i, inp in enumerate(program.inputs) if inp.arg is None
+        }
         self.arg_captured = arg_captured
         op = ops.Op(f"compiled {name}", ops.NARY, _no_forward, _no_vjp, self)
         backward = self.backward
@@ -399,7 +398,7 @@ def _arg_captured_ids(program: Program, vals: list) -> tuple:
 
 def _arg_captured(trace: Trace, vals: list) -> tuple:
     """Which arguments are (by identity) which captured inputs: part of a path."""
-    ids = {id(v): i for i, v in enumerate(trace.template) if v is not None}
+    ids = trace.captured_ids
     return tuple(ids.get(id(v), -1) for v in vals)
 
 
@@ -460,5 +459,3 @@ def compile(fn: Callable[..., Value], *, aux: bool = False) -> Compiled:  # noqa
     """
     return Compiled(fn, aux=aux)
 
-
-_ = (math, no_grad)
