@@ -46,8 +46,8 @@ class Value:
         ``Value(t, (x,), 'tanh')`` records a node whose derivative rule is the
         ``_backward`` closure the caller then assigns, exactly as in micrograd.
         """
-        if data.__class__ is not float:
-            data = _real(data, "Value()")
+        if type(data) is not float:  # type(): a traced number argument claims float's class
+            data = _leaf_number(data) if FLAGS[1] else _real(data, "Value()")
         if not isinstance(label, str):
             raise TypeError(f"Value(): label must be a str, got {label!r} ({type(label).__name__})")
         self.data = data
@@ -123,7 +123,10 @@ class Value:
             parts.append(f"label={self.label!r}")
         if self._rule is not None:
             parts.append(f"op={self._rule.name!r}")
-        return f"{type(self).__name__}({', '.join(parts)})"
+        text = f"{type(self).__name__}({', '.join(parts)})"
+        if FLAGS[1]:  # str(), f-strings and format() come here too
+            _observe_decision(self, "repr", None, text)
+        return text
 
     # --- conversions and comparisons (on data; == stays identity) ----------
 
@@ -291,6 +294,8 @@ class Value:
         the whole save linear; a stale mark can only cost depth, never
         correctness, because every node's state still names its operands.
         """
+        if FLAGS[1]:  # copy.copy, copy.deepcopy and pickle read the number
+            _observe_decision(self, "copy", None, None)
         state = (self._rule, self._a, self._b)
         args = (type(self), self.data, self.grad, self.label)
         listed = _listed_for_pickle()
@@ -450,6 +455,8 @@ def _apply(rule: ops.Op, x: Value) -> Value:
     try:
         data = rule.forward(x.data)
     except (ArithmeticError, ValueError) as err:
+        if FLAGS[1]:
+            _observe_raise(rule)
         raise _forward_error(err, rule, (x,)) from None
     return _node(data, rule, x, None)
 
@@ -458,6 +465,8 @@ def _node_or_raise(rule: ops.Op, a: Value, b: Value) -> Value:
     try:
         data = rule.forward(a.data, b.data)
     except (ArithmeticError, ValueError) as err:
+        if FLAGS[1]:
+            _observe_raise(rule)
         raise _forward_error(err, rule, (a, b)) from None
     return _node(data, rule, a, b)
 
@@ -466,6 +475,8 @@ def _nary(rule: ops.Op, operands: list) -> Value:
     try:
         data = rule.forward([x.data for x in operands])
     except (ArithmeticError, ValueError) as err:
+        if FLAGS[1]:
+            _observe_raise(rule)
         raise _forward_error(err, rule, operands) from None
     return _node(data, rule, operands, None)
 
@@ -483,6 +494,17 @@ def _real(x, where: str) -> float:
     raise TypeError(f"{where}: expected a real number, got {x!r} ({type(x).__name__})")
 
 
+def _leaf_number(x) -> float:
+    """``Value(x)`` while a compile trace records: a number argument stays a
+    variable of the trace (the recorder is told which one)."""
+    recorder = current_recorder()
+    if recorder is not None:
+        got = recorder.leaf_number(x)
+        if got is not None:
+            return got
+    return _real(x, "Value()")
+
+
 def _finite(x, where: str, name: str) -> float:
     """An op parameter: a finite real number (an infinite slope turns finite
     inputs into NaN), else a ValueError naming the op and the parameter."""
@@ -496,6 +518,12 @@ def _operand(x, op: str) -> Value:
     if isinstance(x, Value):
         return x
     if isinstance(x, numbers.Real):
+        if FLAGS[1]:  # a compile trace keeps a number argument a variable of its Program
+            recorder = current_recorder()
+            if recorder is not None:
+                made = recorder.number_operand(x)
+                if made is not None:
+                    return made
         return Constant(_real(x, f"operand of '{op}'"))
     raise TypeError(
         f"unsupported operand for '{op}': expected a Value or a real number, "
@@ -531,11 +559,18 @@ def _observe_decision(v: Value, kind: str, other, result) -> None:
         recorder.decision(v, kind, other, result)
 
 
+def _observe_raise(rule: ops.Op) -> None:
+    """Tell this thread's compile trace (if any) that an op raised, caught or not."""
+    recorder = current_recorder()
+    if recorder is not None:
+        recorder.raised(rule)
+
+
 def _check_anomaly(v: Value, rule: ops.Op | None = None, a=None, b=None) -> None:
     """Observe a new node: anomaly checks, and a compile trace's record of it."""
     recorder = current_recorder()
     if recorder is not None:
-        recorder.created(v)
+        recorder.created(v, rule, a, b)
     if not is_anomaly_enabled():
         return
     site = _creation_site()

@@ -936,7 +936,13 @@ def test_the_session_rules(tmp_path: Path) -> None:
     assert right.status == "passed" and right.values == {16: 42}
 
 
-@output_check("# autograd.compile: lecture")
+@output_check("{ lambda ; x, w_x")
+def compiled_lecture_program(block: Block, directory: Path) -> None:
+    """The Compile section shows what its own example prints for ``step.program``."""
+    compiled_lecture_code(block, directory)
+
+
+@output_check("# autograd.compile: 6 equations")
 def compiled_lecture_code(block: Block, directory: Path) -> None:
     """The Compile section shows what its own example prints for ``step.code``: run
     that example afresh and compare the generated source line by line."""
@@ -946,6 +952,7 @@ def compiled_lecture_code(block: Block, directory: Path) -> None:
         exec(compile(example.code, "README compile example", "exec"), {})
     printed = out.getvalue().rstrip("\n").splitlines()
     start = printed.index(block.first)
-    assert printed[start:] == block.code.rstrip("\n").splitlines(), "\n".join(
-        difflib.unified_diff(block.code.splitlines(), printed[start:], lineterm="")
+    shown = block.code.rstrip("\n").splitlines()
+    assert printed[start : start + len(shown)] == shown, "\n".join(
+        difflib.unified_diff(shown, printed[start : start + len(shown)], lineterm="")
     )

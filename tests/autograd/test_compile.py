@@ -29,25 +29,42 @@ from autograd import AnomalyError, Value, compile, detect_anomaly, grad, no_grad
 # --- helpers ------------------------------------------------------------------------------
 
 
+def to_values(args: Any) -> Any:
+    """Numbers made leaves, as these functions were written for (a number
+    argument reaches fn as a number; ``Value(n)`` keeps it a variable of the trace)."""
+    if isinstance(args, (list, tuple)):
+        out = [to_values(a) for a in args]
+        return out if isinstance(args, list) else tuple(out)
+    return args if isinstance(args, Value) else Value(args)
+
+
 def counted(fn: Callable) -> Callable:
-    """``fn`` with a call counter (``.calls``); functools.wraps keeps the
-    signature, so compile still names number arguments after the parameters."""
+    """``fn`` with a call counter (``.calls``), making leaves of its number
+    arguments; functools.wraps keeps the signature, so compile still names
+    number arguments after the parameters."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any) -> Any:
         wrapper.calls += 1
-        return fn(*args)
+        return fn(*to_values(args))
 
     wrapper.calls = 0
     return wrapper
 
 
+def leafy(fn: Callable) -> Callable:
+    """``fn`` making leaves of its number arguments (see ``to_values``)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any) -> Any:
+        return fn(*to_values(args))
+
+    return wrapper
+
+
 def as_leaves(args: Any) -> Any:
-    """Numbers become fresh leaves (as compile hands them to fn); Values pass."""
-    if isinstance(args, (list, tuple)):
-        out = [as_leaves(a) for a in args]
-        return out if isinstance(args, list) else tuple(out)
-    return args if isinstance(args, Value) else Value(args)
+    """The arguments eager fn gets: the very same (numbers reach fn as numbers)."""
+    return args
 
 
 def same(a: float, b: float) -> bool:
@@ -59,7 +76,7 @@ def run_both(fn: Callable, step: Callable, args: tuple, watched: list[Value]) ->
     """(value, grads of watched) for the compiled call and for eager fn; every
     watched ``.grad`` starts at 0 for each run."""
     results = []
-    for runner in (lambda: step(*args), lambda: fn(*as_leaves(args))):
+    for runner in (lambda: step(*args), lambda: fn(*to_values(args))):
         for v in watched:
             v.grad = 0.0
         out = runner()
@@ -217,7 +234,7 @@ def test_a_guard_against_a_fraction_or_numpy_number_replays() -> None:
         step = compile(f)
         for x in (1.0, 0.0, 2.0, -1.0, 0.4):
             assert_matches_eager(f, step, (Value(x),), [])
-            assert step(x).data == f(Value(x)).data
+            assert step(Value(x)).data == f(Value(x)).data
 
 
 @pytest.mark.parametrize("as_value", [False, True], ids=["number", "Value"])
@@ -286,8 +303,9 @@ def test_a_branch_on_a_captured_parameter_is_guarded_too() -> None:
 
 
 def test_a_number_argument_gets_no_gradient_and_its_new_number_is_used() -> None:
-    step = compile(lambda x: x * x)
-    assert [step(float(k)).data for k in range(4)] == [0.0, 1.0, 4.0, 9.0]
+    step = compile(lambda x: Value(2.0) * x * x)  # x reaches fn as a number
+    assert [step(float(k)).data for k in range(4)] == [0.0, 2.0, 8.0, 18.0]
+    assert step.traces == 1
     out = step(3.0)
     assert out.parents == ()  # nothing to differentiate: no inputs
     out.backward()
@@ -358,7 +376,7 @@ def test_fn_returning_an_input_a_captured_value_or_a_constant() -> None:
         (lambda a: a, (x,), -2.0, {"x": 1.0, "w": 0.0}),
         (lambda a: w, (x,), 3.0, {"x": 0.0, "w": 1.0}),
         (lambda a: Value(4.0), (x,), 4.0, {"x": 0.0, "w": 0.0}),
-        (lambda a: a, (1.5,), 1.5, {"x": 0.0, "w": 0.0}),
+        (lambda a: Value(a), (1.5,), 1.5, {"x": 0.0, "w": 0.0}),
     ]:
         step = compile(fn)
         for _ in range(2):  # the trace, then a replay
@@ -437,8 +455,8 @@ def test_fn_returning_a_non_value_is_a_type_error_naming_compile(result) -> None
 
 
 @pytest.mark.parametrize(
-    "bad", ["text", {"a": 1.0}, {1.0}, None, object(), [1.0, "x"], ([1.0], [None])],
-    ids=["str", "dict", "set", "None", "object", "list-with-str", "nested-None"],
+    "bad", ["text", {"a": "b"}, {1.0}, None, object(), [1.0, "x"], ([1.0], [None])],
+    ids=["str", "dict-of-str", "set", "None", "object", "list-with-str", "nested-None"],
 )
 def test_bad_arguments_are_type_errors_naming_compile(bad) -> None:
     step = compile(lambda x: Value(1.0))
@@ -446,10 +464,12 @@ def test_bad_arguments_are_type_errors_naming_compile(bad) -> None:
         step(bad)
 
 
-def test_an_int_too_large_for_a_float_names_compile() -> None:
-    step = compile(lambda x: x * 2)
-    with pytest.raises(OverflowError, match=r"autograd\.compile"):
+def test_an_int_too_large_for_a_float_is_eagers_error() -> None:
+    """fn runs eagerly on it: the engine's own check names the operand."""
+    step = compile(lambda x: Value(1.0) * x)
+    with pytest.raises(OverflowError, match=r"operand of '\*'"):
         step(10**400)
+    assert step(2).data == 2.0
 
 
 def test_compiling_a_non_callable_is_a_type_error_naming_compile() -> None:
@@ -466,7 +486,7 @@ def test_fn_that_raises_raises_at_every_call_and_keeps_no_trace() -> None:
     for n in (1, 2):
         with pytest.raises(KeyError, match="inside fn"):
             step(1.0)
-        assert f.calls == n
+        assert f.calls == 2 * n  # the trace raised, so eager decided: it raised too
     assert step.traces == 0
 
 
@@ -493,7 +513,7 @@ def test_micrograd_style_nodes_inside_fn_run_eagerly_with_one_warning() -> None:
         warnings.simplefilter("always")
         for n, x in enumerate([1.0, -0.5, 2.0], start=1):
             assert_matches_eager(f.__wrapped__, step, (x,), [w])
-            assert f.calls == n  # every call runs fn
+            assert f.calls == n + 1  # every call runs fn (the first: traced, then eagerly)
     messages = [str(c.message) for c in caught if issubclass(c.category, RuntimeWarning)]
     assert len(messages) == 1, messages
     assert "autograd.compile" in messages[0] and "'tanh'" in messages[0]
@@ -507,22 +527,23 @@ def test_micrograd_style_nodes_inside_fn_run_eagerly_with_one_warning() -> None:
 
 def test_values_computed_under_no_grad_inside_fn_are_not_frozen() -> None:
     """A node made under no_grad() is a leaf: its dependence on the inputs is
-    invisible to a trace, which would replay its traced number (here a shift
-    that follows x in eager). fn runs eagerly instead, with one warning."""
+    computed as eagerly but passes no gradient: the Program records the op with
+    "no gradient", so a replay recomputes the shift from the new x."""
 
     def f(x):
+        x = x if isinstance(x, Value) else Value(x)
         with no_grad():
             shift = x * 1.0  # a detached max-style shift, PyTorch-style
         return (x - shift).exp() + x * x
 
     step = compile(f)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         for x in (1.0, 5.0, -2.0):
             assert_matches_eager(f, step, (Value(x),), [])
             assert_matches_eager(f, step, (x,), [])
-    messages = [str(c.message) for c in caught if issubclass(c.category, RuntimeWarning)]
-    assert len(messages) == 2 and all("no_grad" in m for m in messages), messages
+    assert step.traces == 2  # a Value argument, a number argument
+    assert "no gradient" in str(step.program)
 
     def g(x):  # no_grad inside fn for a number nobody uses: still compiled
         with no_grad():
@@ -543,6 +564,7 @@ def test_a_compiled_function_called_inside_another() -> None:
     w = Value(0.3)
 
     def inner_fn(a, k):
+        k = k if isinstance(k, Value) else Value(k)  # a number reaches fn as a number
         return (a * w).tanh() * k.exp()
 
     inner = compile(inner_fn)
@@ -602,6 +624,7 @@ def test_a_compiled_result_made_outside_fn_is_a_captured_input() -> None:
     ],
 )
 def test_errors_at_replay_are_the_eager_errors(fn, trace_at, replay_at) -> None:
+    fn = leafy(fn)
     step = compile(fn)
     step(*trace_at).backward()  # traces and replays fine at these numbers
     got = raised(lambda: step(*replay_at))
@@ -665,7 +688,7 @@ def test_no_grad_calls_return_leaves_holding_the_value() -> None:
 
 def test_detect_anomaly_checks_as_eager_does() -> None:
     w = Value(1.0)
-    step = compile(lambda x: (x * w).log() + x.tanh())
+    step = compile(leafy(lambda x: (x * w).log() + x.tanh()))
     step(1.0).backward()  # traced outside anomaly mode
     w.grad = 0.0
     with detect_anomaly():
@@ -841,7 +864,8 @@ def test_code_is_readable_python_naming_labelled_nodes() -> None:
     grads_written = [ln.strip() for ln in code.splitlines() if ".grad +=" in ln]
     assert len(grads_written) == 4
     assert code.index("def forward") < code.index("def backward")
-    assert code.startswith("# autograd.compile: lecture, 6 nodes, 4 inputs")
+    # fn's name is never written into the source (a name is user text)
+    assert code.startswith("# autograd.compile: 6 equations, 4 inputs")
 
 
 def test_code_stays_valid_whatever_the_labels() -> None:
@@ -895,7 +919,7 @@ def test_labels_python_reads_as_the_same_name_do_not_collide() -> None:
 
 
 def test_code_shows_guards_and_the_latest_trace() -> None:
-    step = compile(lambda x: x.exp() if x > 0 else x * x)
+    step = compile(leafy(lambda x: x.exp() if x > 0 else x * x))
     step(1.0)
     assert "exp" in step.code and "guard" in step.code
     step(-1.0)
@@ -995,7 +1019,9 @@ def test_replays_allocate_nothing_that_stays() -> None:
         tracemalloc.stop()
         if was_enabled:
             gc.enable()
-    assert max(sizes) < 64 * 1024, sizes  # no per-call growth: 10^4 calls, a few KB at most
+    # no per-call growth: 10^4 calls. What stays is bounded: CPython keeps up to
+    # 2,000 freed tuples of each length for reuse (the tapes), about 110 KB here.
+    assert max(sizes) < 192 * 1024, sizes
     assert sizes[-1] - sizes[0] < 8 * 1024, sizes
     assert step.traces == 1
 

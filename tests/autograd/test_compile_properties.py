@@ -148,7 +148,10 @@ def compare(kind: str, a: Value, b: Any) -> bool:
 def run(prog: Program, ws: list[Value], x, ys, pair, trail: list | None = None):
     """The program as plain code on Values. Appends each decision to ``trail``;
     returns (output, nodes, [(node index, Step, operand indices)])."""
-    nodes: list[Value] = [x, pair[0], pair[1], *ws, ys[0], ys[1]]
+    # numbers reach fn as numbers: fn makes its leaves from them, as eager code would
+    nodes: list[Value] = [
+        v if isinstance(v, Value) else Value(v) for v in [x, pair[0], pair[1], *ws, ys[0], ys[1]]
+    ]
     made = []
     for s in prog.steps:
         if isinstance(s, PyMax):
