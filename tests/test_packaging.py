@@ -109,6 +109,14 @@ def test_wheel_ships_license_type_markers_and_version(wheel):
         assert {"autograd/py.typed", "nn/py.typed", "autograd/_version.py"} <= names
         # the stepper's page ships as package data, beside the viz package
         assert {f"autograd/viz/page/stepper.{ext}" for ext in ("html", "css", "js")} <= names
+        # every module of the source tree ships: a subpackage missing from pyproject's
+        # `packages` (autograd.compile once was) would leave the installed library broken
+        sources = {
+            path.relative_to(REPO).as_posix()
+            for package in ("autograd", "nn")
+            for path in (REPO / package).rglob("*.py")
+        }
+        assert sources - names == set()
         assert f"{dist_info}/licenses/LICENSE" in names
         license_text = archive.read(f"{dist_info}/licenses/LICENSE").decode("utf-8")
         entry_points = archive.read(f"{dist_info}/entry_points.txt").decode("utf-8")
