@@ -1,10 +1,7 @@
 """Training on the digits: compiled and eager fit agree, and the data trains.
 
-The issue's rule for fit(compile=True) is bit for bit: the same History as eager.
-Until the batch replay of issue 22 lands, the compiled step sums per-example losses
-in another order than the eager batch graph, a few ulps apart; the exact test says
-so (strict xfail: it fails loudly the day it passes, so the marker gets removed) and
-the close one guards the numbers meanwhile.
+The rule for fit(compile=True) is bit for bit: the same History and weights as
+eager, since the compiled backward adds every contribution in the engine's order.
 """
 
 from __future__ import annotations
@@ -33,8 +30,6 @@ def runs():
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="bit-for-bit compiled fit is issue 22's batch replay "
-                   "(today the two differ by a few ulps); remove this marker when it lands")
 def test_compiled_and_eager_fit_on_digits_give_identical_history(runs):
     (compiled, wc), (eager, we) = runs[True], runs[False]
     for name in SERIES:
