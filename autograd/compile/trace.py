@@ -22,6 +22,7 @@ from ..mode import is_grad_enabled
 from ..value import Constant, Value
 from .numbers_arg import TracedNumber
 from .program import CONST, DETACH, EQN, EnvGuard, Guard, Input, Program
+from .watch import watch
 
 
 class Refused(Exception):
@@ -141,6 +142,7 @@ class Recorder:
             s = made.get(id(v))
             if s is None:
                 s = made[id(v)] = stand_in(v)
+                watch(s)
                 self.args[s] = (k, v.label)
             out.append(s)
         return out
@@ -191,6 +193,7 @@ class Recorder:
 
     def created(self, v: Value, rule: ops.Op | None, a: Any, b: Any) -> None:
         p = self.program
+        watch(v)
         if rule is None:
             if v._rule is not None:  # micrograd's Value(data, _children, _op)
                 self.refuse(f"it makes a {v._rule.name!r} node with a _backward closure")
@@ -234,6 +237,11 @@ class Recorder:
             return
         if kind == "copy":
             self.refuse("it copies or pickles a Value (copy.copy, copy.deepcopy, pickle)")
+            return
+        if kind == "data":  # fn read v.data: guarded like float(v)
+            var = self.ref(v) if v in self.var or v in self.args else None
+            if var is not None and p.kind(var) != CONST:
+                p.guards.append(Guard("float", var, None, result, len(p.eqns)))
             return
         var = self.ref(v)
         at = len(p.eqns)

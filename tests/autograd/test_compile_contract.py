@@ -155,6 +155,32 @@ def test_text_of_a_value_is_guarded(read) -> None:
         check(f, step, lambda v=v: ((x := Value(v)),) and ((x,), [x]))
 
 
+@pytest.mark.parametrize("whose", ["argument", "node"])
+def test_reading_data_is_guarded(whose) -> None:
+    """``.data`` of an argument or of a node fn made is a number leaving the engine:
+    another number takes another path (it once froze into the trace)."""
+
+    def f(x):
+        y = x if whose == "argument" else (x * 2.0).tanh()
+        return x * 2.0 if f"{y.data:.1f}".startswith(("1", "0.9")) else x * 3.0
+
+    step = compile(f)
+    for v in (1.0, 2.0, 1.0, -1.0, 2.0):
+        check(f, step, lambda v=v: ((x := Value(v)),) and ((x,), [x]))
+    assert step.traces == 3  # one per number read (1, 2, -1); repeats replay
+    assert "guard float(" in str(step.program)
+    out = step(Value(1.0))
+    assert type(out) is Value  # the watched class of a trace never reaches the user
+
+
+def test_the_engines_own_reads_of_data_are_not_guards() -> None:
+    step = compile(lambda x, w: autograd.dot([w, w], [x, x]).tanh() * x)
+    step(Value(0.3), Value(0.5))
+    step(Value(0.4), Value(-0.5))
+    assert step.traces == 1
+    assert "guard" not in str(step.program)
+
+
 @pytest.mark.parametrize("copier", [copy.copy, copy.deepcopy])
 def test_copying_a_value_inside_fn_runs_eagerly(copier) -> None:
     def f(x):
