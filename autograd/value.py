@@ -612,23 +612,26 @@ def dots(
         biases = _sequence(biases, "dots", "biases")
     if len(biases) != len(rows):
         raise ValueError(f"dots: {len(rows)} rows of weights but {len(biases)} biases")
-    forward = ops.DOT.forward
+    weighted_sum, rule = ops.dot_sum, ops.DOT
     out = []
     for row, b in zip(rows, biases, strict=True):
         if not isinstance(row, (list, tuple)):
             row = _sequence(row, "dots", "row")
-        w = _checked(row, "dots")
+        w = row
+        data = [v.data for v in w if v.__class__ is Value]  # reads and checks in one pass
+        if len(data) != len(w):  # numbers (or Constants) among the weights
+            w = _checked(row, "dots")
+            data = [v.data for v in w]
         if len(w) != len(x):
             raise ValueError(f"dots: length mismatch, {len(w)} weights and {len(x)} inputs")
-        data = [v.data for v in w]
-        data += x_data
+        total = weighted_sum(data, x_data)
         operands = [*w, *x]
         if b is not None:
             if b.__class__ is not Value:
                 b = _operand(b, "dots")
             operands.append(b)
-            data.append(b.data)
-        out.append(_node(forward(data), ops.DOT, operands, None))
+            total = total + b.data
+        out.append(_node(total, rule, operands, None))
     return out
 
 
