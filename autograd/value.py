@@ -613,6 +613,7 @@ def dots(
     if len(biases) != len(rows):
         raise ValueError(f"dots: {len(rows)} rows of weights but {len(biases)} biases")
     weighted_sum, rule = ops.dot_sum, ops.DOT
+    record = not FLAGS[0] or is_grad_enabled()  # what _node decides, decided once per layer
     out = []
     for row, b in zip(rows, biases, strict=True):
         if not isinstance(row, (list, tuple)):
@@ -631,7 +632,19 @@ def dots(
                 b = _operand(b, "dots")
             operands.append(b)
             total = total + b.data
-        out.append(_node(total, rule, operands, None))
+        v = _new(Value)  # _node, inlined: a layer makes one of these per unit
+        v.data = total
+        v.grad = 0.0
+        v.label = ""
+        if record:
+            v._rule = rule
+            v._a = operands
+            v._b = None
+        else:
+            v._rule = v._a = v._b = None
+        if FLAGS[1]:
+            _check_anomaly(v, rule, operands, None)
+        out.append(v)
     return out
 
 
