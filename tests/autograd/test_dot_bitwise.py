@@ -52,6 +52,8 @@ def layers(draw):
 
 @EXAMPLES
 @given(layers())
+@example(([1.0, 1.0, 1.0], [[0.1, 0.2, 0.3]], [None], False, 1.0))  # (0.1+0.2)+0.3 != 0.1+(0.2+0.3)
+@example(([1.0, 1.0], [[0.1, 0.2], [0.2, 0.1]], [0.3, None], True, -0.0))
 def test_dots_is_one_dot_per_row_bit_for_bit(case):
     xs, ws, bs, as_numbers, g = case
 
