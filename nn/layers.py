@@ -182,7 +182,8 @@ class Layer(Module):
         """
         neurons = self.neurons
         pre = dots([n.w for n in neurons], xs, [n.b for n in neurons])
-        return pre, [v if n._act is None else n._act(v) for n, v in zip(neurons, pre, strict=True)]
+        return pre, [v if (act := n._act) is None else act(v)
+                     for n, v in zip(neurons, pre, strict=True)]
 
     def config(self) -> dict[str, Any]:
         return {
