@@ -648,6 +648,33 @@ def dots(
     return out
 
 
+def apply_each(fn, values: list[Value]) -> list[Value]:
+    """``[fn(v) for v in values]`` for Values: the same nodes, values and errors.
+
+    For a Value method that is one op with no parameter (``Value.relu``,
+    ``Value.tanh``, ...) the op's forward runs in one loop, not once through the
+    method per value: a layer's activations are half of an MLP's nodes. While
+    anomaly detection or a compile trace watches new nodes, and after any forward
+    error, the method itself runs, so hooks and messages are exactly the method's.
+    """
+    rule = _METHOD_OPS.get(fn) if fn.__class__ is _FUNCTION and not FLAGS[1] else None
+    if rule is not None:
+        forward = rule.forward
+        try:
+            return [_node(forward(v.data), rule, v, None) for v in values]
+        except (ArithmeticError, ValueError):
+            pass  # no hook has seen these nodes: the method below raises its own error
+    return [fn(v) for v in values]
+
+
+_FUNCTION = type(sum_values)
+_METHOD_OPS = {  # Value's methods that are exactly ``_apply(op, self)``
+    Value.exp: ops.EXP, Value.log: ops.LOG, Value.sqrt: ops.SQRT, Value.tanh: ops.TANH,
+    Value.sigmoid: ops.SIGMOID, Value.relu: ops.RELU, Value.softplus: ops.SOFTPLUS,
+    Value.sin: ops.SIN, Value.cos: ops.COS, Value.step: ops.STEP, Value.sign: ops.SIGN,
+}
+
+
 def _sequence(values, op: str, name: str) -> tuple:
     """``values`` as a tuple, or a TypeError naming the function and argument."""
     if isinstance(values, Value) or not isinstance(values, Iterable):
