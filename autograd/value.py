@@ -647,24 +647,67 @@ def dots(
         biases = _sequence(biases, "dots", "biases")
     if len(biases) != len(rows):
         raise ValueError(f"dots: {len(rows)} rows of weights but {len(biases)} biases")
-    forward = ops.DOT.forward
+    weighted_sum, rule = ops.dot_sum, ops.DOT
+    record = not FLAGS[0] or is_grad_enabled()  # what _node decides, decided once per layer
     out = []
     for row, b in zip(rows, biases, strict=True):
         if not isinstance(row, (list, tuple)):
             row = _sequence(row, "dots", "row")
-        w = _checked(row, "dots")
+        w = row
+        data = [v.data for v in w if v.__class__ is Value]  # reads and checks in one pass
+        if len(data) != len(w):  # numbers (or Constants) among the weights
+            w = _checked(row, "dots")
+            data = [v.data for v in w]
         if len(w) != len(x):
             raise ValueError(f"dots: length mismatch, {len(w)} weights and {len(x)} inputs")
-        data = [v.data for v in w]
-        data += x_data
+        total = weighted_sum(data, x_data)
         operands = [*w, *x]
         if b is not None:
             if b.__class__ is not Value:
                 b = _operand(b, "dots")
             operands.append(b)
-            data.append(b.data)
-        out.append(_node(forward(data), ops.DOT, operands, None))
+            total = total + b.data
+        v = _new(Value)  # _node, inlined: a layer makes one of these per unit
+        v.data = total
+        v.grad = 0.0
+        v.label = ""
+        if record:
+            v._rule = rule
+            v._a = operands
+            v._b = None
+        else:
+            v._rule = v._a = v._b = None
+        if FLAGS[1]:
+            _check_anomaly(v, rule, operands, None)
+        out.append(v)
     return out
+
+
+def apply_each(fn, values: list[Value]) -> list[Value]:
+    """``[fn(v) for v in values]`` for Values: the same nodes, values and errors.
+
+    For a Value method that is one op with no parameter (``Value.relu``,
+    ``Value.tanh``, ...) the op's forward runs in one loop, not once through the
+    method per value: a layer's activations are half of an MLP's nodes. While
+    anomaly detection or a compile trace watches new nodes, and after any forward
+    error, the method itself runs, so hooks and messages are exactly the method's.
+    """
+    rule = _METHOD_OPS.get(fn) if fn.__class__ is _FUNCTION and not FLAGS[1] else None
+    if rule is not None:
+        forward = rule.forward
+        try:
+            return [_node(forward(v.data), rule, v, None) for v in values]
+        except (ArithmeticError, ValueError):
+            pass  # no hook has seen these nodes: the method below raises its own error
+    return [fn(v) for v in values]
+
+
+_FUNCTION = type(sum_values)
+_METHOD_OPS = {  # Value's methods that are exactly ``_apply(op, self)``
+    Value.exp: ops.EXP, Value.log: ops.LOG, Value.sqrt: ops.SQRT, Value.tanh: ops.TANH,
+    Value.sigmoid: ops.SIGMOID, Value.relu: ops.RELU, Value.softplus: ops.SOFTPLUS,
+    Value.sin: ops.SIN, Value.cos: ops.COS, Value.step: ops.STEP, Value.sign: ops.SIGN,
+}
 
 
 def _sequence(values, op: str, name: str) -> tuple:

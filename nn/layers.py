@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence, Set
 from typing import Any
 
 from autograd import Value, dot, dots, maximum
+from autograd.value import apply_each
 
 from ._text import plural
 from .activations import Activation, activation_config, make_activation
@@ -182,7 +183,12 @@ class Layer(Module):
         """
         neurons = self.neurons
         pre = dots([n.w for n in neurons], xs, [n.b for n in neurons])
-        return pre, [v if n._act is None else n._act(v) for n, v in zip(neurons, pre, strict=True)]
+        act = neurons[0]._act
+        for n in neurons:
+            if n._act is not act:  # units with activations of their own (one PReLU each)
+                return pre, [v if (act := n._act) is None else act(v)
+                             for n, v in zip(neurons, pre, strict=True)]
+        return pre, list(pre) if act is None else apply_each(act, pre)
 
     def config(self) -> dict[str, Any]:
         return {
