@@ -412,23 +412,26 @@ def _chain(x, w):
     return y
 
 
-@pytest.mark.xfail(strict=False, reason="not met yet: below the interpreter's threshold the "
+def _first_call_over_eager() -> float:
+    """The first call of a compiled ``_chain`` (trace, passes, code or walk) over
+    eager forward and backward, in this process's CPU time (other processes on a
+    busy machine do not count), the two measured in turn and the best of three."""
+    eager, first = [], []
+    for _ in range(3):
+        t = time.process_time()
+        _chain(Value(0.1), Value(0.9)).backward()
+        eager.append(time.process_time() - t)
+        step = compile(_chain)
+        t = time.process_time()
+        step(Value(0.1), Value(0.9))
+        first.append(time.process_time() - t)
+    return min(first) / min(eager)
+
+
+@pytest.mark.xfail(strict=True, reason="not met yet: below the interpreter's threshold the "
                    "first call compiles generated source, which costs 15-35x eager")
 def test_first_call_costs_a_small_multiple_of_eager() -> None:
-    def eager_time() -> float:
-        t = time.perf_counter()
-        _chain(Value(0.1), Value(0.9)).backward()
-        return time.perf_counter() - t
-
-    def first_call_time() -> float:
-        step = compile(_chain)
-        t = time.perf_counter()
-        step(Value(0.1), Value(0.9))
-        return time.perf_counter() - t
-
-    eager = min(eager_time() for _ in range(3))
-    first = min(first_call_time() for _ in range(3))
-    assert first / eager < 3.0, (first, eager)
+    assert _first_call_over_eager() < 3.0
 
 
 # --- programs too big to compile are walked, with the same numbers -----------------------------
@@ -493,18 +496,4 @@ def test_a_walked_first_call_costs_a_small_multiple_of_eager(monkeypatch) -> Non
     import sys
 
     monkeypatch.setattr(sys.modules["autograd.compile"], "INTERPRET_ABOVE", 0)
-
-    def eager_time() -> float:
-        t = time.perf_counter()
-        _chain(Value(0.1), Value(0.9)).backward()
-        return time.perf_counter() - t
-
-    def first_call_time() -> float:
-        step = compile(_chain)
-        t = time.perf_counter()
-        step(Value(0.1), Value(0.9))
-        return time.perf_counter() - t
-
-    eager = min(eager_time() for _ in range(3))
-    first = min(first_call_time() for _ in range(3))
-    assert first / eager < 8.0, (first, eager)  # measured 3x to 5x
+    assert _first_call_over_eager() < 8.0  # measured 3x to 5x
