@@ -211,8 +211,11 @@ def test_the_readme_first_command_works_in_a_fresh_clone(tmp_path):
     venv = Venv(tmp_path / "venv")
     argv = [sys.executable, "-m", "pip", "--python", str(venv.python),
             *_install_commands()[0].split()[1:], "--no-deps", "-q"]
-    if _setuptools_recent_enough():
-        argv.append("--no-build-isolation")  # no download: this Python's setuptools builds
+    # As a newcomer runs it: pip builds in an isolated environment and fetches the
+    # setuptools pyproject.toml asks for. (--no-build-isolation would build with the
+    # new venv's own setuptools, and a venv made --without-pip has none: it failed
+    # wherever this Python's setuptools was new enough to choose that, as after CI
+    # installs torch.)
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=600, cwd=clone)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # setuptools' "Editable installation ... be careful with folders" notice: a newcomer's
