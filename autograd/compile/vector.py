@@ -56,7 +56,7 @@ NAMESPACE: dict[str, Any] = {
     "maximum": np.maximum, "power": np.power, "floor": np.floor, "isnan": np.isnan,
     "isinf": np.isinf, "isfinite": np.isfinite, "total": np.sum, "_same": _same,
     "_int_is": _int_is, "inf": np.inf, "nan": np.nan, "ones": np.ones, "zeros": np.zeros,
-    "bool_": np.bool_, "f64": np.float64, "locals": locals, "__builtins__": {},
+    "stack": np.stack, "array": np.array, "bool_": np.bool_, "f64": np.float64, "locals": locals, "__builtins__": {},
 }
 
 
@@ -92,6 +92,10 @@ def build(p: Program) -> VectorTrace:
             name.append(names.make(""))
     for e in eqns:
         batched[e.out] = any(batched[o] for o in e.operands)
+    order = backward_order(p)
+    layers = _layers(p, batched, set(order))
+    first_of = {members[0]: k for k, members in enumerate(layers)}
+    in_layer = {i: k for k, members in enumerate(layers) for i in members}
 
     # --- forward ---------------------------------------------------------------
     fwd = ["ok = ones(B, bool_)", "bad = zeros(B, bool_)"]
@@ -106,6 +110,10 @@ def build(p: Program) -> VectorTrace:
         while gi < len(guards) and guards[gi].at <= i:
             fwd.append(_guard_line(guards[gi], name))
             gi += 1
+        if i in in_layer:
+            if i in first_of:
+                fwd += _layer_forward(p, layers[first_of[i]], first_of[i], name)
+            continue
         xs = [name[o] for o in e.operands]
         out = name[e.out]
         setup, expr, raises, grad_raises = _forward(e.op, xs, out)
@@ -121,7 +129,11 @@ def build(p: Program) -> VectorTrace:
     fwd.append(f"return ok, bad, {name[p.result]}, locals()")
 
     # --- backward --------------------------------------------------------------
-    order = backward_order(p)
+    last_of = {}  # a layer runs its backward where its last dot comes in the order
+    for i in order:
+        if i in in_layer:
+            last_of[in_layer[i]] = i
+    at_last = {i: k for k, i in last_of.items()}
     pending: dict[int, list[str]] = {}
     into: dict[int, list[str]] = {}  # input var -> contributions
     grad_inputs: list[int] = []
@@ -151,6 +163,26 @@ def build(p: Program) -> VectorTrace:
         e = eqns[i]
         if e.op is DETACH:
             continue
+        if i in in_layer:
+            if i in at_last:
+                k = at_last[i]
+                members = layers[k]
+                gs = [gradient_of(eqns[j].out) for j in members]
+                used.update(f"{m}_{k}" for m in ("X", "W"))
+                bwd.append(f"G_{k} = zeros(({len(members)}, B))")
+                bwd += [f"G_{k}[{r}] = {d}" for r, d in enumerate(gs)]
+                bwd += [f"DW_{k} = G_{k} @ X_{k}.T", f"DX_{k} = W_{k}.T @ G_{k}"]
+                first = eqns[members[0]]
+                n = len(first.operands) // 2
+                for r, j in enumerate(members):
+                    ops_j = eqns[j].operands
+                    for c in range(n):
+                        contribute(ops_j[c], f"DW_{k}[{r}, {c}]", False)
+                    if len(ops_j) % 2:
+                        contribute(ops_j[-1], f"G_{k}[{r}]", True)
+                for c in range(n):
+                    contribute(first.operands[n + c], f"DX_{k}[{c}]", True)
+            continue
         out = e.out
         g = gradient_of(out)
         xs = [name[o] for o in e.operands]
@@ -168,6 +200,7 @@ def build(p: Program) -> VectorTrace:
         _sum_lines(bwd, d, terms)
         results.append(d)
     head = [f"{n} = tape[{n!r}]" for n in sorted(used) if n.isidentifier() and n != "g"]
+    head.append("B = tape['B']")
     bwd = head + bwd + [f"return ({', '.join(results)}{',' if len(results) == 1 else ''})"]
     code = (_function("forward", "ins, nums, B, grads", fwd) + "\n"
             + _function("backward", "g, tape", bwd))
@@ -175,6 +208,40 @@ def build(p: Program) -> VectorTrace:
     exec(builtins.compile(code, "<autograd.compile map>", "exec"), namespace)  # noqa: S102
     return VectorTrace(p, code, namespace["forward"], namespace["backward"], grad_inputs,
                        bool(batched[p.result]))
+
+
+def _layers(p: Program, batched: bytearray, reached: set[int]) -> list[list[int]]:
+    """Dots that form a layer: the same batched inputs, parameters (inputs or
+    constants) as weights and bias; each group of two or more becomes one
+    matrix product (forward) and two (backward)."""
+    by_x: dict[tuple, list[int]] = {}
+    for i, e in enumerate(p.eqns):
+        if e.op is not ops.DOT or e.no_grad or i not in reached:
+            continue
+        n = len(e.operands) // 2
+        ws, xs = e.operands[:n], e.operands[n : 2 * n]
+        rest = list(ws) + list(e.operands[2 * n :])
+        if n == 0 or not all(batched[x] for x in xs):
+            continue
+        if any(batched[o] or p.kinds[o][0] not in (INPUT, CONST) for o in rest):
+            continue
+        by_x.setdefault((tuple(xs), len(e.operands) % 2), []).append(i)
+    return [members for members in by_x.values()]
+
+
+def _layer_forward(p: Program, members: list[int], k: int, name: list[str]) -> list[str]:
+    eqns = p.eqns
+    first = eqns[members[0]]
+    n = len(first.operands) // 2
+    xs = [name[o] for o in first.operands[n : 2 * n]]
+    rows = ["(" + ", ".join(name[o] for o in eqns[j].operands[:n]) + ",)" for j in members]
+    lines = [f"X_{k} = stack(({', '.join(xs)},))", f"W_{k} = array(({', '.join(rows)},))",
+             f"O_{k} = W_{k} @ X_{k}"]
+    if len(first.operands) % 2:
+        bias = ", ".join(name[eqns[j].operands[-1]] for j in members)
+        lines.append(f"O_{k} = O_{k} + array(({bias},))[:, None]")
+    lines += [f"{name[eqns[j].out]} = O_{k}[{r}]" for r, j in enumerate(members)]
+    return lines
 
 
 def _function(fname: str, params: str, body: list[str]) -> str:
