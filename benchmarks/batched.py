@@ -30,13 +30,16 @@ def _map_step(B: int) -> tuple[Callable[[], W.Result], Callable[[], float], Any]
     params = model.parameters()
 
     def example(x, y):
-        return (1 + -y * model(x)).relu() + W.ALPHA * autograd.dot(params, params)
+        # 1 - y s, not 1 + -y s (the same float): -y would be a plain float, so the
+        # trace would specialise on each label and run one path per class
+        return (1 - y * model(x)).relu() + W.ALPHA * autograd.dot(params, params)
 
     step = autograd.compile(example)
     batch = list(zip(X, Y, strict=True))
 
     def ours() -> W.Result:
-        model.zero_grad()
+        for p in canon:
+            p.grad = 0.0
         loss = step.map(batch, reduce="mean")
         loss.backward()
         return W.Result(loss.data, [p.grad for p in canon])

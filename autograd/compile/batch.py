@@ -92,40 +92,95 @@ def _finish_alone(step: Any, rows: list, reduce: str | None) -> Any:
     return _finish(alone, [], reduce, len(rows))
 
 
+def _simple(a: tuple) -> tuple[Any, list | None]:
+    """For arguments that are floats and flat lists/tuples of floats (the usual
+    batch): a signature that fixes flatten's key, and the numbers; else None."""
+    sig: list[Any] = []
+    nums: list[float] = []
+    for x in a:
+        c = x.__class__
+        if c is float:
+            sig.append(0)
+            nums.append(x)
+        elif c is list or c is tuple:
+            for y in x:
+                if y.__class__ is not float:
+                    return None, None
+            sig.append((c, len(x)))
+            nums.extend(x)
+        else:
+            return None, None
+    return tuple(sig), nums
+
+
+class _Key:
+    """The examples of one argument structure: numbers as a matrix, Values per row."""
+
+    def __init__(self, np: Any, rows: list[int], raws: list[list], vals: list[list],
+                 simple: bool) -> None:
+        self.rows = rows
+        self.vals = vals  # per position in rows
+        self.simple = simple  # every number is a float
+        self.raws = raws
+        width = len(raws[0])
+        if simple:
+            self.matrix = np.array(raws, dtype=np.float64).reshape(len(rows), width)
+        else:
+            self.matrix = np.array([[float(v) for v in r] for r in raws],
+                                   dtype=np.float64).reshape(len(rows), width)
+
+
 def _vectorised(step: Any, rows: list, reduce: str | None) -> Any:
     import numpy as np
 
     from . import vector
 
     grads = reduce is not None and is_grad_enabled()
-    by_key: dict[tuple, list[int]] = {}
-    flat: list[tuple] = []
+    sigs: dict[Any, tuple] = {}
+    by_key: dict[tuple, tuple[list, list, list, list]] = {}
     for i, a in enumerate(rows):
-        key, raw, vals = flatten(a, {})
-        flat.append((raw, vals))
-        by_key.setdefault(key, []).append(i)
+        sig, nums = _simple(a)
+        if sig is not None:
+            key = sigs.get(sig)
+            if key is None:
+                key = sigs[sig] = flatten(a, {})[0]
+            vals: list = []
+            simple = True
+        else:
+            key, nums, vals = flatten(a, {})
+            simple = all(x.__class__ is float for x in nums)
+        got = by_key.get(key)
+        if got is None:
+            got = by_key[key] = ([], [], [], [True])
+        got[0].append(i)
+        got[1].append(nums)
+        got[2].append(vals)
+        got[3][0] = got[3][0] and simple
     alone: list[tuple[int, Any]] = []  # (index, Value) replayed one by one
     groups: list[Any] = []  # reduce None: (indices, floats); else Values
-    for key, pending in by_key.items():
+    for key, (idx, raws, vals, simple) in by_key.items():
+        kb = _Key(np, idx, raws, vals, simple[0])
+        pending = np.arange(len(idx))  # positions in kb
         tried: set[int] = set()
-        while pending:
+        while len(pending):
             if key in step._eager:
-                alone += [(i, _one(step, rows, i)) for i in pending]
+                alone += [(idx[j], _one(step, rows, idx[j])) for j in pending.tolist()]
                 break
             for trace in list(step._paths.get(key, ())):
-                if id(trace) in tried or not pending:
+                if id(trace) in tried or not len(pending):
                     continue
                 tried.add(id(trace))
                 vt = _vector_of(trace, vector)
                 if vt is None:
                     continue
-                pending, suspect, group = _run_group(np, trace, vt, pending, flat, grads, reduce)
-                alone += [(i, _one(step, rows, i)) for i in suspect]
+                pending, suspect, group = _run_group(np, trace, vt, pending, kb, grads, reduce)
+                alone += [(idx[j], _one(step, rows, idx[j])) for j in suspect]
                 if group is not None:
                     groups.append(group)
-            if pending:  # no path known for it: replay it alone (this traces its path)
-                i = pending.pop(0)
-                alone.append((i, _one(step, rows, i)))
+            if len(pending):  # no path known for it: replay it alone (this traces its path)
+                j = int(pending[0])
+                pending = pending[1:]
+                alone.append((idx[j], _one(step, rows, idx[j])))
     if reduce is None:
         return _finish(alone, groups, None, len(rows))
     return _finish([v for _, v in sorted(alone, key=lambda t: t[0])], groups, reduce, len(rows))
@@ -143,7 +198,7 @@ def _vector_of(trace: Any, vector: Any) -> Any:
     return vt
 
 
-def _columns(np: Any, trace: Any, idx: list[int], flat: list) -> tuple[list, list]:
+def _columns(np: Any, trace: Any, pos: Any, kb: _Key) -> tuple[list, dict]:
     p = trace.program
     ins: list[Any] = []
     for inp in p.inputs:
@@ -151,77 +206,81 @@ def _columns(np: Any, trace: Any, idx: list[int], flat: list) -> tuple[list, lis
             ins.append(np.float64(inp.value.data))
         else:
             k = inp.arg
-            ins.append(np.array([flat[i][1][k].data for i in idx], dtype=np.float64))
-    nums: dict[int, Any] = {}
-    for where in p.numbers:
-        nums[where] = np.array([float(flat[i][0][where]) for i in idx], dtype=np.float64)
+            ins.append(np.array([kb.vals[j][k].data for j in pos.tolist()], dtype=np.float64))
+    sub = kb.matrix[pos]
+    nums = {where: np.ascontiguousarray(sub[:, where]) for where in set(p.numbers)}
     return ins, nums
 
 
-def _run_group(np: Any, trace: Any, vt: Any, pending: list[int], flat: list, grads: bool,
-               reduce: str | None) -> tuple[list[int], list[int], Any]:
-    """Run ``trace`` over ``pending``: (still pending, replay alone, the group's part)."""
-    env_rows = _env_ok(trace, pending, flat)
-    idx = [i for i, good in zip(pending, env_rows, strict=True) if good]
-    rest = [i for i, good in zip(pending, env_rows, strict=True) if not good]
-    if not idx:
+def _run_group(np: Any, trace: Any, vt: Any, pending: Any, kb: _Key, grads: bool,
+               reduce: str | None) -> tuple[Any, list[int], Any]:
+    """Run ``trace`` over ``pending`` (positions in ``kb``): (still pending,
+    positions to replay alone, the group's part)."""
+    env = _env_ok(np, trace, pending, kb)
+    pos, rest = pending[env], pending[~env]
+    if not len(pos):
         return rest, [], None
-    ins, nums = _columns(np, trace, idx, flat)
+    ins, nums = _columns(np, trace, pos, kb)
     with np.errstate(all="ignore"):
-        ok, bad, out, tape = vt.forward(ins, nums, len(idx), grads)
-    ok = np.broadcast_to(ok, (len(idx),))
-    bad = np.broadcast_to(bad, (len(idx),))
+        ok, bad, out, tape = vt.forward(ins, nums, len(pos), grads)
+    ok = np.broadcast_to(ok, (len(pos),))
+    bad = np.broadcast_to(bad, (len(pos),))
+    suspect: list[int] = []
     if not ok.all() or bad.any():
-        rest += [i for i, good in zip(idx, ok.tolist(), strict=True) if not good]
-        suspect = [i for i, good, b in zip(idx, ok.tolist(), bad.tolist(), strict=True)
-                   if good and b]
-        idx = [i for i, good, b in zip(idx, ok.tolist(), bad.tolist(), strict=True)
-               if good and not b]
-        rest.sort()
-        if not idx:
+        rest = np.sort(np.concatenate([rest, pos[~ok]]))
+        suspect = pos[ok & bad].tolist()
+        pos = pos[ok & ~bad]
+        if not len(pos):
             return rest, suspect, None
-        ins, nums = _columns(np, trace, idx, flat)
+        ins, nums = _columns(np, trace, pos, kb)
         with np.errstate(all="ignore"):
-            _, _, out, tape = vt.forward(ins, nums, len(idx), grads)
-    else:
-        suspect = []
-    outs = np.broadcast_to(out, (len(idx),))
+            _, _, out, tape = vt.forward(ins, nums, len(pos), grads)
+    outs = np.broadcast_to(out, (len(pos),))
     if reduce is None:
-        return rest, suspect, (idx, outs.tolist())
+        return rest, suspect, ([kb.rows[j] for j in pos.tolist()], outs.tolist())
     value = float(np.sum(outs))
     if not grads:
         return rest, suspect, Value(value)
-    part = _Part(trace, vt, idx, flat, tape, ins)
+    part = _Part(trace, vt, pos.tolist(), kb, tape)
     return rest, suspect, _node(value, part.op, part.operands, None)
 
 
-def _env_ok(trace: Any, idx: list[int], flat: list) -> list[bool]:
-    """Per example: the trace's surrounding facts hold (number arguments, globals)."""
+def _env_ok(np: Any, trace: Any, pos: Any, kb: _Key) -> Any:
+    """Per example: the trace's surrounding facts hold (number arguments,
+    globals, which arguments are captured Values)."""
+    from .vector import _same
+
+    out = np.ones(len(pos), dtype=bool)
     env = trace.env
-    if not env:
-        out = [True] * len(idx)
-    else:
+    if env:
         shared = [g for g in env if g.kind != "number"]
-        if shared and not env_holds(shared, flat[idx[0]][0]):
-            return [False] * len(idx)
-        own = [g for g in env if g.kind == "number"]
-        out = [all(same_number(flat[i][0][g.where], g.value) for g in own) for i in idx]
-    if trace.captured_ids:
+        if shared and not env_holds(shared, kb.raws[int(pos[0])]):
+            return ~out
+        for g in env:
+            if g.kind != "number":
+                continue
+            if kb.simple:
+                if g.value.__class__ is not float:
+                    return ~out
+                out &= _same(kb.matrix[pos, g.where], g.value)
+            else:
+                out &= np.array([same_number(kb.raws[j][g.where], g.value)
+                                 for j in pos.tolist()], dtype=bool)
+    if trace.captured_ids and any(kb.vals[j] for j in pos.tolist()):
         from . import _arg_captured
 
-        out = [good and (not flat[i][1] or _arg_captured(trace, flat[i][1])
-                         == trace.arg_captured) for good, i in zip(out, idx, strict=True)]
+        out &= np.array([not kb.vals[j] or _arg_captured(trace, kb.vals[j])
+                         == trace.arg_captured for j in pos.tolist()], dtype=bool)
     return out
 
 
 class _Part:
     """One group's node: its operands, and the backward step that fills their grads."""
 
-    def __init__(self, trace: Any, vt: Any, idx: list[int], flat: list, tape: dict,
-                 ins: list) -> None:
+    def __init__(self, trace: Any, vt: Any, pos: list[int], kb: _Key, tape: dict) -> None:
         self.vt = vt
         self.tape = tape
-        self.n = len(idx)
+        self.n = len(pos)
         self.slots: list[tuple[int, Any]] = []  # (input index, Value or per-example Values)
         operands: list[Value] = []
         for k in vt.grad_inputs:
@@ -230,7 +289,7 @@ class _Part:
                 self.slots.append((k, inp.value))
                 operands.append(inp.value)
             else:
-                vals = [flat[i][1][inp.arg] for i in idx]
+                vals = [kb.vals[j][inp.arg] for j in pos]
                 self.slots.append((k, vals))
                 operands += vals
         self.operands = operands
