@@ -287,7 +287,8 @@ POW_NUMBER = templated(
     vector=Vector(
         "power({0}, {1})",
         ("{g} * {1} * power({0}, {1} - 1.0)", "where({0} > 0, {g} * {out} * log({0}), 0.0)"),
-        raises="(({0} < 0) & isfinite({0}) & isfinite({1}) & ({1} != floor({1})))"
+        # (-inf) ** fraction is inf in Python, NaN in numpy: replayed alone, like a raise
+        raises="(({0} < 0) & ({1} != floor({1})))"
                " | (({0} == 0) & ({1} < 0)) | (isinf({out}) & isfinite({0}) & isfinite({1}))",
         grad_raises="(({0} == 0) & ({1} < 1)) | (isinf(power({0}, {1} - 1.0))"
                     " & isfinite({0}) & isfinite({1}))",

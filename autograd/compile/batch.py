@@ -58,6 +58,21 @@ def _one(step: Any, rows: list, i: int) -> Value:
         raise _indexed(err, i) from err
 
 
+class _Raised:
+    """An example's error, kept until every group has run: the eager loop would
+    raise the one of the lowest index, so map does too."""
+
+    def __init__(self, err: Exception) -> None:
+        self.err = err
+
+
+def _kept(step: Any, rows: list, i: int) -> Any:
+    try:
+        return _one(step, rows, i)
+    except Exception as err:  # noqa: BLE001 - raised later, lowest index first
+        return _Raised(err)
+
+
 def _indexed(err: Exception, i: int) -> Exception:
     text = f"autograd.compile map: example {i} of the batch: {err}"
     try:
@@ -164,7 +179,7 @@ def _vectorised(step: Any, rows: list, reduce: str | None) -> Any:
         tried: set[int] = set()
         while len(pending):
             if key in step._eager:
-                alone += [(idx[j], _one(step, rows, idx[j])) for j in pending.tolist()]
+                alone += [(idx[j], _kept(step, rows, idx[j])) for j in pending.tolist()]
                 break
             for trace in list(step._paths.get(key, ())):
                 if id(trace) in tried or not len(pending):
@@ -174,13 +189,17 @@ def _vectorised(step: Any, rows: list, reduce: str | None) -> Any:
                 if vt is None:
                     continue
                 pending, suspect, group = _run_group(np, trace, vt, pending, kb, grads, reduce)
-                alone += [(idx[j], _one(step, rows, idx[j])) for j in suspect]
+                alone += [(idx[j], _kept(step, rows, idx[j])) for j in suspect]
                 if group is not None:
                     groups.append(group)
             if len(pending):  # no path known for it: replay it alone (this traces its path)
                 j = int(pending[0])
                 pending = pending[1:]
-                alone.append((idx[j], _one(step, rows, idx[j])))
+                alone.append((idx[j], _kept(step, rows, idx[j])))
+    alone.sort(key=lambda t: t[0])
+    for _, v in alone:
+        if isinstance(v, _Raised):
+            raise v.err
     if reduce is None:
         return _finish(alone, groups, None, len(rows))
     return _finish([v for _, v in sorted(alone, key=lambda t: t[0])], groups, reduce, len(rows))

@@ -169,6 +169,8 @@ def build(p: Program) -> VectorTrace:
                 members = layers[k]
                 gs = [gradient_of(eqns[j].out) for j in members]
                 used.update(f"{m}_{k}" for m in ("X", "W"))
+                for j in members:
+                    used.update(name[o] for o in eqns[j].operands if kinds[o][0] != CONST)
                 bwd.append(f"G_{k} = zeros(({len(members)}, B))")
                 bwd += [f"G_{k}[{r}] = {d}" for r, d in enumerate(gs)]
                 bwd += [f"DW_{k} = G_{k} @ X_{k}.T", f"DX_{k} = W_{k}.T @ G_{k}"]
@@ -186,8 +188,7 @@ def build(p: Program) -> VectorTrace:
         out = e.out
         g = gradient_of(out)
         xs = [name[o] for o in e.operands]
-        used.update(xs)
-        used.add(name[out])
+        used.update(name[o] for o in (*e.operands, out) if kinds[o][0] != CONST)
         setup, exprs = _grads(e.op, xs, g, name[out])
         bwd += setup
         for o, x in zip(e.operands, exprs, strict=True):
