@@ -271,8 +271,8 @@ PRELU = templated(  # x for x > 0, else slope * x; the slope is an operand, so i
     "prelu", BINARY, "({0} if {0} > 0 else {1} * {0})",
     ("({g} if {0} > 0 else {g} * {1})", "(0.0 if {0} > 0 else {g} * {0})"),
     formula=("1 if {0} > 0 else {1}", "0 if {0} > 0 else {0}"),
-
-    vector=Vector("where({0} > 0, {0}, {1} * {0})", ("where({0} > 0, {g}, {g} * {1})", "where({0} > 0, 0.0, {g} * {0})")),
+    vector=Vector("where({0} > 0, {0}, {1} * {0})",
+                  ("where({0} > 0, {g}, {g} * {1})", "where({0} > 0, 0.0, {g} * {0})")),
 )
 POW = templated("**", BINARY, "_pow_forward({0}, {1})", "_pow_vjp({g}, {0}, {1}, {out})",
                 formula=("{1} * {0}^({1} - 1)", "{out} * log({0})"),
@@ -283,7 +283,6 @@ POW = templated("**", BINARY, "_pow_forward({0}, {1})", "_pow_vjp({g}, {0}, {1},
 POW_NUMBER = templated(
     "**", BINARY, "_pow_number_forward({0}, {1})", "_pow_number_vjp({g}, {0}, {1}, {out})",
     formula=("{1} * {0}^({1} - 1)", "{out} * log({0})"),
-
     vector=Vector(
         "power({0}, {1})",
         ("{g} * {1} * power({0}, {1} - 1.0)", "where({0} > 0, {g} * {out} * log({0}), 0.0)"),
@@ -386,6 +385,11 @@ def _zero_vjp(g, x, out):
     return 0.0
 
 
+def _vsigmoid(x: str) -> str:
+    """sigmoid_forward over arrays, as template text: e^t never overflows on the branch kept."""
+    return f"where({x} >= 0, 1.0 / (1.0 + exp(-{x})), exp({x}) / (1.0 + exp({x})))"
+
+
 NEG = templated("neg", UNARY, "-{0}", ("-{g}",), formula=("-1",))
 ABS = templated("abs", UNARY, "abs({0})", ("_abs_vjp({g}, {0}, {out})",),
                 formula=("sign({0})",),
@@ -404,15 +408,22 @@ SQRT = templated("sqrt", UNARY, "_sqrt_forward({0})", ("_sqrt_vjp({g}, {0}, {out
 )
 TANH = templated("tanh", UNARY, "tanh({0})", ("_tanh_vjp({g}, {0}, {out})",),
                  formula=("1 - tanh^2 = 1 - {out}^2",),
-    vector=Vector("tanh({0})", ("where(absolute({out}) < 0.75, {g} * (1.0 - {out} * {out}), {g} * 4.0 * where((2.0 * {0}) >= 0, 1.0 / (1.0 + exp(-(2.0 * {0}))), exp((2.0 * {0})) / (1.0 + exp((2.0 * {0})))) * where((-2.0 * {0}) >= 0, 1.0 / (1.0 + exp(-(-2.0 * {0}))), exp((-2.0 * {0})) / (1.0 + exp((-2.0 * {0})))))",)),
+    vector=Vector("tanh({0})", (
+        "where(absolute({out}) < 0.75, {g} * (1.0 - {out} * {out}),"
+        f" {{g}} * 4.0 * {_vsigmoid('(2.0 * {0})')} * {_vsigmoid('(-2.0 * {0})')})",
+    )),
 )
 SIGMOID = templated("sigmoid", UNARY, "sigmoid_forward({0})", ("_sigmoid_vjp({g}, {0}, {out})",),
                     formula=("sigma (1 - sigma) = {out} * (1 - {out})",),
-    vector=Vector("where({0} >= 0, 1.0 / (1.0 + exp(-{0})), exp({0}) / (1.0 + exp({0})))", ("where({out} < 0.5, {g} * {out} * (1.0 - {out}), {g} * {out} * where((-{0}) >= 0, 1.0 / (1.0 + exp(-(-{0}))), exp((-{0})) / (1.0 + exp((-{0})))))",)),
+    vector=Vector(_vsigmoid("{0}"), (
+        "where({out} < 0.5, {g} * {out} * (1.0 - {out}),"
+        f" {{g}} * {{out}} * {_vsigmoid('(-{0})')})",
+    )),
 )
 SOFTPLUS = templated("softplus", UNARY, "_softplus_forward({0})", ("{g} * _sigmoid({0})",),
                      formula=("sigma({0})",),
-    vector=Vector("where({0} == {0}, maximum({0}, 0.0) + log1p(exp(-absolute({0}))), {0})", ("{g} * where({0} >= 0, 1.0 / (1.0 + exp(-{0})), exp({0}) / (1.0 + exp({0})))",)),
+    vector=Vector("where({0} == {0}, maximum({0}, 0.0) + log1p(exp(-absolute({0}))), {0})",
+                  (f"{{g}} * {_vsigmoid('{0}')}",)),
 )
 RELU = templated("relu", UNARY, "(0.0 if {0} <= 0 else {0})", ("({g} if {0} > 0 else 0.0)",),
                  formula=("1 if {0} > 0 else 0",),

@@ -17,6 +17,8 @@ from typing import Any
 from . import workloads as W
 
 SIZES = (100, 1000)
+FLOOR_TARGET = 0.7  # issue 23: the demo step with map, as a multiple of the floor
+TORCH_TARGET = 2.0  # at B = 1000, as a multiple of torch's batched step
 
 
 def _map_step(B: int) -> tuple[Callable[[], W.Result], Callable[[], float], Any]:
@@ -107,12 +109,13 @@ def _median(fn: Callable[[], Any], reps: int) -> float:
     return statistics.median(times)
 
 
-def measure(reps: int = 15, sizes: tuple[int, ...] = SIZES) -> list[dict[str, Any]]:
+def measure(reps: int = 15, sizes: tuple[int, ...] = SIZES,
+            with_torch: bool = True) -> list[dict[str, Any]]:
     """One row per batch size: seconds of ours (map), torch and the floor; ratios."""
     rows = []
     for B in sizes:
         ours, floor, reference = _map_step(B)
-        torch_step = _torch_step(B)
+        torch_step = _torch_step(B) if with_torch else None
         got = ours()
         for name, res in (("map", got), ("torch", torch_step() if torch_step else None)):
             if res is None:
@@ -155,6 +158,15 @@ def print_rows(rows: list[dict[str, Any]], out) -> None:
         print(f"{r['B']:>6}{r['ours'] * 1e3:>10.2f}{torch_ms:>10}{r['floor'] * 1e3:>10.2f}"
               f"{x(r['ours/floor']):>12}{x(r['torch/floor']):>13}{x(r['ours/torch']):>12}",
               file=out)
+    for r in rows:
+        if r["B"] == 100:
+            verdict = "PASS" if r["ours/floor"] <= FLOOR_TARGET else "FAIL"
+            print(f"target: map at B=100 at most {FLOOR_TARGET}x the floor: "
+                  f"{r['ours/floor']:.2f}x {verdict}", file=out)
+        if r["B"] == 1000 and r["ours/torch"] is not None:
+            verdict = "PASS" if r["ours/torch"] <= TORCH_TARGET else "FAIL"
+            print(f"target: map at B=1000 at most {TORCH_TARGET}x torch: "
+                  f"{r['ours/torch']:.2f}x {verdict}", file=out)
 
 
 if __name__ == "__main__":

@@ -318,10 +318,8 @@ class _Part:
     def gradients(self, g: float) -> list[float]:
         import numpy as np
 
-        if self.vt.batched_result:
-            gin = np.full(self.n, float(g))
-        else:
-            gin = np.float64(g) * self.n
+        # one g per example; a result that is one number for all of them gets n g
+        gin = np.full(self.n, float(g)) if self.vt.batched_result else np.float64(g) * self.n
         with np.errstate(all="ignore"):
             got = self.vt.backward(gin, self.tape)
         flat: list[float] = []

@@ -31,7 +31,7 @@ import numpy as np
 from .. import ops
 from .naming import Names
 from .passes import backward_order, interior
-from .program import CONST, DETACH, EQN, INPUT, NUMBER, Program
+from .program import CONST, DETACH, INPUT, NUMBER, Program
 
 TERMS = 48  # terms per line when a long sum is written out
 
@@ -56,7 +56,8 @@ NAMESPACE: dict[str, Any] = {
     "maximum": np.maximum, "power": np.power, "floor": np.floor, "isnan": np.isnan,
     "isinf": np.isinf, "isfinite": np.isfinite, "total": np.sum, "_same": _same,
     "_int_is": _int_is, "inf": np.inf, "nan": np.nan, "ones": np.ones, "zeros": np.zeros,
-    "stack": np.stack, "array": np.array, "bool_": np.bool_, "f64": np.float64, "locals": locals, "__builtins__": {},
+    "stack": np.stack, "array": np.array, "bool_": np.bool_, "locals": locals,
+    "__builtins__": {},
 }
 
 
