@@ -131,12 +131,15 @@ def _simple(a: tuple) -> tuple[Any, list | None]:
 class _Key:
     """The examples of one argument structure: numbers as a matrix, Values per row."""
 
-    def __init__(self, np: Any, rows: list[int], raws: list[list], vals: list[list],
-                 simple: bool) -> None:
+    def __init__(self, np: Any, rows: list[int], raws: list[list] | None,
+                 vals: list[list] | None, simple: bool, matrix: Any = None) -> None:
         self.rows = rows
-        self.vals = vals  # per position in rows
+        self.vals = vals if vals is not None else [[]] * len(rows)  # per position in rows
         self.simple = simple  # every number is a float
-        self.raws = raws
+        self._raws = raws
+        if matrix is not None:
+            self.matrix = matrix
+            return
         width = len(raws[0])
         if simple:
             self.matrix = np.array(raws, dtype=np.float64).reshape(len(rows), width)
@@ -145,12 +148,8 @@ class _Key:
                                    dtype=np.float64).reshape(len(rows), width)
 
 
-def _vectorised(step: Any, rows: list, reduce: str | None) -> Any:
-    import numpy as np
-
-    from . import vector
-
-    grads = reduce is not None and is_grad_enabled()
+def _keys(np: Any, rows: list) -> list[tuple[tuple, _Key]]:
+    """The examples grouped by argument structure (flatten's key)."""
     sigs: dict[Any, tuple] = {}
     by_key: dict[tuple, tuple[list, list, list, list]] = {}
     for i, a in enumerate(rows):
@@ -171,10 +170,58 @@ def _vectorised(step: Any, rows: list, reduce: str | None) -> Any:
         got[1].append(nums)
         got[2].append(vals)
         got[3][0] = got[3][0] and simple
+    return [(key, _Key(np, idx, raws, vals, simple[0]))
+            for key, (idx, raws, vals, simple) in by_key.items()]
+
+
+def _uniform_batch(np: Any, rows: list) -> tuple[tuple, Any] | None:
+    """The usual batch, checked at C speed: every example has the first one's
+    shape (the same floats and lists or tuples of floats). Returns flatten's key
+    and the numbers as a matrix, or None."""
+    from itertools import chain
+
+    first = rows[0]
+    sig, _ = _simple(first)
+    if sig is None or set(map(len, rows)) != {len(first)}:
+        return None
+    blocks = []
+    for k, x in enumerate(first):
+        column = [r[k] for r in rows]
+        if x.__class__ is float:
+            if set(map(type, column)) != {float}:
+                return None
+            blocks.append(np.array(column, dtype=np.float64)[:, None])
+        else:
+            if set(map(type, column)) != {x.__class__} or set(map(len, column)) != {len(x)}:
+                return None
+            if len(x) and set(map(type, chain.from_iterable(column))) != {float}:
+                return None
+            blocks.append(np.array(column, dtype=np.float64).reshape(len(rows), len(x)))
+    matrix = np.hstack(blocks) if blocks else np.zeros((len(rows), 0))
+    return flatten(first, {})[0], matrix
+
+
+def _raw(kb: _Key, j: int) -> list:
+    """Example ``j``'s numbers as flatten gives them."""
+    return kb._raws[j] if kb._raws is not None else kb.matrix[j].tolist()
+
+
+def _vectorised(step: Any, rows: list, reduce: str | None) -> Any:
+    import numpy as np
+
+    from . import vector
+
+    grads = reduce is not None and is_grad_enabled()
+    uniform = _uniform_batch(np, rows)
+    if uniform is not None:
+        key, matrix = uniform
+        keys = [(key, _Key(np, list(range(len(rows))), None, None, True, matrix))]
+    else:
+        keys = _keys(np, rows)
     alone: list[tuple[int, Any]] = []  # (index, Value) replayed one by one
     groups: list[Any] = []  # reduce None: (indices, floats); else Values
-    for key, (idx, raws, vals, simple) in by_key.items():
-        kb = _Key(np, idx, raws, vals, simple[0])
+    for key, kb in keys:
+        idx = kb.rows
         pending = np.arange(len(idx))  # positions in kb
         tried: set[int] = set()
         while len(pending):
@@ -273,7 +320,7 @@ def _env_ok(np: Any, trace: Any, pos: Any, kb: _Key) -> Any:
     env = trace.env
     if env:
         shared = [g for g in env if g.kind != "number"]
-        if shared and not env_holds(shared, kb.raws[int(pos[0])]):
+        if shared and not env_holds(shared, _raw(kb, int(pos[0]))):
             return ~out
         for g in env:
             if g.kind != "number":
@@ -283,7 +330,7 @@ def _env_ok(np: Any, trace: Any, pos: Any, kb: _Key) -> Any:
                     return ~out
                 out &= _same(kb.matrix[pos, g.where], g.value)
             else:
-                out &= np.array([same_number(kb.raws[j][g.where], g.value)
+                out &= np.array([same_number(_raw(kb, j)[g.where], g.value)
                                  for j in pos.tolist()], dtype=bool)
     if trace.captured_ids and any(kb.vals[j] for j in pos.tolist()):
         from . import _arg_captured
