@@ -332,7 +332,7 @@ def _env_ok(np: Any, trace: Any, pos: Any, kb: _Key) -> Any:
             else:
                 out &= np.array([same_number(_raw(kb, j)[g.where], g.value)
                                  for j in pos.tolist()], dtype=bool)
-    if trace.captured_ids and any(kb.vals[j] for j in pos.tolist()):
+    if trace.captured_ids and kb._raws is not None and any(kb.vals[j] for j in pos.tolist()):
         from . import _arg_captured
 
         out &= np.array([not kb.vals[j] or _arg_captured(trace, kb.vals[j])

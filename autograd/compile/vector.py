@@ -174,7 +174,8 @@ def build(p: Program) -> VectorTrace:
                     used.update(name[o] for o in eqns[j].operands if kinds[o][0] != CONST)
                 bwd.append(f"G_{k} = zeros(({len(members)}, B))")
                 bwd += [f"G_{k}[{r}] = {d}" for r, d in enumerate(gs)]
-                bwd += [f"DW_{k} = G_{k} @ X_{k}.T", f"DX_{k} = W_{k}.T @ G_{k}"]
+                bwd += [f"DW_{k} = G_{k} @ X_{k}.T", f"DX_{k} = W_{k}.T @ G_{k}",
+                        f"DB_{k} = total(G_{k}, 1)"]
                 first = eqns[members[0]]
                 n = len(first.operands) // 2
                 for r, j in enumerate(members):
@@ -182,7 +183,7 @@ def build(p: Program) -> VectorTrace:
                     for c in range(n):
                         contribute(ops_j[c], f"DW_{k}[{r}, {c}]", False)
                     if len(ops_j) % 2:
-                        contribute(ops_j[-1], f"G_{k}[{r}]", True)
+                        contribute(ops_j[-1], f"DB_{k}[{r}]", False)
                 for c in range(n):
                     contribute(first.operands[n + c], f"DX_{k}[{c}]", True)
             continue
