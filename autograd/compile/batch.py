@@ -53,9 +53,10 @@ def run(step: Any, batch: Any, reduce: str | None) -> Any:
 def _one(step: Any, rows: list, i: int) -> Value:
     """Example ``i`` replayed alone; an error names its index."""
     try:
-        return step(*rows[i])
+        out = step(*rows[i])
     except Exception as err:  # noqa: BLE001 - re-raised with the index, same type
         raise _indexed(err, i) from err
+    return out[0] if step.aux else out  # map returns the values, not aux
 
 
 class _Raised:

@@ -407,3 +407,16 @@ def test_without_numpy_map_loops_the_scalar_replay_and_says_so_once():
         "    print('example 1 ' in str(err))\n"
     )
     assert out.split() == ["1", "True", "True", "True", "True"]
+
+
+def test_aux_functions_map_their_values():
+    w = Value(3.0)
+
+    def f(x):
+        y = w * x
+        return y * y, [y]
+
+    step = autograd.compile(f, aux=True)
+    assert step.map([(1.0,), (2.0,)], reduce=None) == [9.0, 36.0]
+    step.map([(1.0,), (-2.0,)], reduce="sum").backward()
+    assert w.grad == pytest.approx(2 * 3.0 * (1 + 4), rel=1e-12)
