@@ -199,7 +199,9 @@ EDGY = st.sampled_from([0.0, -0.0, 1.0, -1.0, math.inf, -math.inf, math.nan, 800
 
 def make_fn(steps: list, params: list):
     def fn(x, xs):
-        pool = [x, *xs, *params]
+        # Values that differ per example (numbers met with parameters), the
+        # parameters themselves, and one raw number
+        pool = [params[0] * x, xs[0] * params[1], params[1] - xs[1], *params, x]
         for s in steps:
             kind = s[0]
             a = pool[s[1] % len(pool)] if isinstance(s[1], int) else None
