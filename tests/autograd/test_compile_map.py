@@ -422,3 +422,18 @@ def test_aux_functions_map_their_values():
     assert step.map([(1.0,), (2.0,)], reduce=None) == [9.0, 36.0]
     step.map([(1.0,), (-2.0,)], reduce="sum").backward()
     assert w.grad == pytest.approx(2 * 3.0 * (1 + 4), rel=1e-12)
+
+
+def test_grad_through_map_gives_the_parameters_gradients():
+    w, b = Value(0.5), Value(-0.25)
+
+    def f(x):
+        return (w * x + b).tanh()
+
+    batch = [(x,) for x in (-2.0, 0.5, 1.0, 3.0)]
+    gw, gb = autograd.grad(autograd.compile(f).map(batch, reduce="mean"), [w, b])
+    ew, eb = autograd.grad(autograd.sum([f(*a) for a in batch]) / 4, [w, b])
+    assert gw.data == pytest.approx(ew.data, rel=1e-12)
+    assert gb.data == pytest.approx(eb.data, rel=1e-12)
+    with pytest.raises(TypeError, match="create_graph"):
+        autograd.grad(autograd.compile(f).map(batch, reduce="mean"), [w], create_graph=True)
