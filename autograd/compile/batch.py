@@ -195,9 +195,10 @@ def _uniform_batch(np: Any, rows: list) -> tuple[tuple, Any] | None:
         else:
             if set(map(type, column)) != {x.__class__} or set(map(len, column)) != {len(x)}:
                 return None
-            if len(x) and set(map(type, chain.from_iterable(column))) != {float}:
+            flat = list(chain.from_iterable(column))
+            if flat and set(map(type, flat)) != {float}:
                 return None
-            blocks.append(np.array(column, dtype=np.float64).reshape(len(rows), len(x)))
+            blocks.append(np.array(flat, dtype=np.float64).reshape(len(rows), len(x)))
     matrix = np.hstack(blocks) if blocks else np.zeros((len(rows), 0))
     return flatten(first, {})[0], matrix
 
@@ -348,18 +349,23 @@ class _Part:
         self.vt = vt
         self.tape = tape
         self.n = len(pos)
-        self.slots: list[tuple[int, Any]] = []  # (input index, Value or per-example Values)
-        operands: list[Value] = []
-        for k in vt.grad_inputs:
-            inp = trace.program.inputs[k]
-            if inp.arg is None:
-                self.slots.append((k, inp.value))
-                operands.append(inp.value)
-            else:
-                vals = [kb.vals[j][inp.arg] for j in pos]
-                self.slots.append((k, vals))
-                operands += vals
-        self.operands = operands
+        inputs = trace.program.inputs
+        self.per_example = any(inputs[k].arg is not None for k in vt.grad_inputs)
+        if not self.per_example:  # parameters only: one gradient each
+            self.operands = [inputs[k].value for k in vt.grad_inputs]
+        else:
+            self.slots: list[Any] = []  # a Value, or the per-example Values
+            operands: list[Value] = []
+            for k in vt.grad_inputs:
+                inp = inputs[k]
+                if inp.arg is None:
+                    self.slots.append(inp.value)
+                    operands.append(inp.value)
+                else:
+                    vals = [kb.vals[j][inp.arg] for j in pos]
+                    self.slots.append(vals)
+                    operands += vals
+            self.operands = operands
         self.op = ops.Op(f"map {trace.program.name}", ops.NARY, _no_forward, _no_vjp, self)
         self.op.node_step = self.step
 
@@ -370,8 +376,10 @@ class _Part:
         gin = np.full(self.n, float(g)) if self.vt.batched_result else np.float64(g) * self.n
         with np.errstate(all="ignore"):
             got = self.vt.backward(gin, self.tape)
+        if not self.per_example:
+            return np.array(got, dtype=np.float64).tolist()
         flat: list[float] = []
-        for (_k, target), d in zip(self.slots, got, strict=True):
+        for target, d in zip(self.slots, got, strict=True):
             if isinstance(target, list):
                 flat += np.broadcast_to(d, (len(target),)).tolist()
             else:
