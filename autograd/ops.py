@@ -141,11 +141,15 @@ class Templates:
     into the code it generates, so a rule is written once.
     """
 
-    __slots__ = ("forward", "grads")
+    __slots__ = ("forward", "grads", "vector")
 
-    def __init__(self, forward: str, grads: str | tuple[str, ...]) -> None:
+    def __init__(self, forward: str, grads: str | tuple[str, ...],
+                 vector: Vector | None = None) -> None:
         self.forward = forward
         self.grads = grads
+        # the same rule over arrays, for ``step.map`` (see ``Vector``); None: the
+        # scalar templates above already work on arrays as they are
+        self.vector = vector
 
     def grad_expressions(self, operands: list[str], g: str, out: str) -> list[str] | str:
         """The derivative templates filled in: one expression per operand, or one
@@ -155,12 +159,33 @@ class Templates:
         return [t.format(*operands, g=g, out=out) for t in self.grads]
 
 
+class Vector:
+    """An op's rule over arrays (numpy), beside its scalar templates, for ``step.map``.
+
+    The same placeholders as ``Templates``; the names are numpy's (``where``,
+    ``exp``, ``isfinite``...), bound by ``autograd.compile.vector``, so this
+    module never imports numpy. ``forward``/``grads`` None: the scalar
+    templates serve as they are. ``raises``: a mask of the examples whose eager
+    forward raises (they are replayed one by one, so the error is eager's own);
+    ``grad_raises``: the same for the derivative, from operands and output.
+    """
+
+    __slots__ = ("forward", "grads", "raises", "grad_raises")
+
+    def __init__(self, forward: str | None = None, grads: tuple[str, ...] | None = None,
+                 raises: str | None = None, grad_raises: str | None = None) -> None:
+        self.forward = forward
+        self.grads = grads
+        self.raises = raises
+        self.grad_raises = grad_raises
+
+
 def templated(
     name: str, arity: int, forward: str, grads: str | tuple[str, ...],
-    formula: tuple[str, ...] | None = None,
+    formula: tuple[str, ...] | None = None, vector: Vector | None = None,
 ) -> Op:
     """An op whose two rules are made from templates (see ``Templates``)."""
-    code = Templates(forward, grads)
+    code = Templates(forward, grads, vector)
     params = ["x"] if arity == UNARY else ["a", "b"]
     fwd = _rule(f"lambda {', '.join(params)}: {forward.format(*params)}")
     parts = code.grad_expressions(params, "g", "out")
@@ -239,17 +264,34 @@ ADD = templated("+", BINARY, "{0} + {1}", ("{g}", "{g}"), formula=("1", "1"))
 SUB = templated("-", BINARY, "{0} - {1}", ("{g}", "-{g}"), formula=("1", "-1"))
 MUL = templated("*", BINARY, "{0} * {1}", ("{g} * {1}", "{g} * {0}"), formula=("{1}", "{0}"))
 DIV = templated("/", BINARY, "_div_forward({0}, {1})", ("{g} / {1}", "-{g} * {out} / {1}"),
-                formula=("1 / {1}", "-{out} / {1}"))
+                formula=("1 / {1}", "-{out} / {1}"),
+    vector=Vector("{0} / {1}", raises="{1} == 0"),
+)
 PRELU = templated(  # x for x > 0, else slope * x; the slope is an operand, so it learns
     "prelu", BINARY, "({0} if {0} > 0 else {1} * {0})",
     ("({g} if {0} > 0 else {g} * {1})", "(0.0 if {0} > 0 else {g} * {0})"),
     formula=("1 if {0} > 0 else {1}", "0 if {0} > 0 else {0}"),
+    vector=Vector("where({0} > 0, {0}, {1} * {0})",
+                  ("where({0} > 0, {g}, {g} * {1})", "where({0} > 0, 0.0, {g} * {0})")),
 )
 POW = templated("**", BINARY, "_pow_forward({0}, {1})", "_pow_vjp({g}, {0}, {1}, {out})",
-                formula=("{1} * {0}^({1} - 1)", "{out} * log({0})"))
+                formula=("{1} * {0}^({1} - 1)", "{out} * log({0})"),
+    vector=Vector("power({0}, {1})", ("{g} * {1} * power({0}, {1} - 1)", "{g} * {out} * log({0})"),
+                  raises="~({0} > 0) | (isinf({out}) & isfinite({0}) & isfinite({1}))",
+                  grad_raises="isinf(power({0}, {1} - 1)) & isfinite({0}) & isfinite({1})"),
+)
 POW_NUMBER = templated(
     "**", BINARY, "_pow_number_forward({0}, {1})", "_pow_number_vjp({g}, {0}, {1}, {out})",
     formula=("{1} * {0}^({1} - 1)", "{out} * log({0})"),
+    vector=Vector(
+        "power({0}, {1})",
+        ("{g} * {1} * power({0}, {1} - 1.0)", "where({0} > 0, {g} * {out} * log({0}), 0.0)"),
+        # (-inf) ** fraction is inf in Python, NaN in numpy: replayed alone, like a raise
+        raises="(({0} < 0) & ({1} != floor({1})))"
+               " | (({0} == 0) & ({1} < 0)) | (isinf({out}) & isfinite({0}) & isfinite({1}))",
+        grad_raises="(({0} == 0) & ({1} < 1)) | (isinf(power({0}, {1} - 1.0))"
+                    " & isfinite({0}) & isfinite({1}))",
+    ),
 )
 
 
@@ -343,26 +385,63 @@ def _zero_vjp(g, x, out):
     return 0.0
 
 
+def _vsigmoid(x: str) -> str:
+    """sigmoid_forward over arrays, as template text: e^t never overflows on the branch kept."""
+    return f"where({x} >= 0, 1.0 / (1.0 + exp(-{x})), exp({x}) / (1.0 + exp({x})))"
+
+
 NEG = templated("neg", UNARY, "-{0}", ("-{g}",), formula=("-1",))
 ABS = templated("abs", UNARY, "abs({0})", ("_abs_vjp({g}, {0}, {out})",),
-                formula=("sign({0})",))
-EXP = templated("exp", UNARY, "_exp_forward({0})", ("{g} * {out}",), formula=("e^{0} = {out}",))
-LOG = templated("log", UNARY, "_log_forward({0})", ("{g} / {0}",), formula=("1 / {0}",))
+                formula=("sign({0})",),
+    vector=Vector("absolute({0})", ("where({0} > 0, {g}, where({0} < 0, -{g}, 0.0))",)),
+)
+EXP = templated("exp", UNARY, "_exp_forward({0})", ("{g} * {out}",), formula=("e^{0} = {out}",),
+    vector=Vector("exp({0})", raises="isinf({out}) & isfinite({0})"),
+)
+LOG = templated("log", UNARY, "_log_forward({0})", ("{g} / {0}",), formula=("1 / {0}",),
+    vector=Vector("log({0})", raises="({0} <= 0)"),
+)
 SQRT = templated("sqrt", UNARY, "_sqrt_forward({0})", ("_sqrt_vjp({g}, {0}, {out})",),
-                 formula=("1 / (2 sqrt({0})) = 1 / (2 * {out})",))
+                 formula=("1 / (2 sqrt({0})) = 1 / (2 * {out})",),
+    vector=Vector("sqrt({0})", ("{g} / (2.0 * {out})",), raises="({0} < 0)",
+                                grad_raises="({out} <= 0)"),
+)
 TANH = templated("tanh", UNARY, "tanh({0})", ("_tanh_vjp({g}, {0}, {out})",),
-                 formula=("1 - tanh^2 = 1 - {out}^2",))
+                 formula=("1 - tanh^2 = 1 - {out}^2",),
+    vector=Vector("tanh({0})", (
+        "where(absolute({out}) < 0.75, {g} * (1.0 - {out} * {out}),"
+        f" {{g}} * 4.0 * {_vsigmoid('(2.0 * {0})')} * {_vsigmoid('(-2.0 * {0})')})",
+    )),
+)
 SIGMOID = templated("sigmoid", UNARY, "sigmoid_forward({0})", ("_sigmoid_vjp({g}, {0}, {out})",),
-                    formula=("sigma (1 - sigma) = {out} * (1 - {out})",))
+                    formula=("sigma (1 - sigma) = {out} * (1 - {out})",),
+    vector=Vector(_vsigmoid("{0}"), (
+        "where({out} < 0.5, {g} * {out} * (1.0 - {out}),"
+        f" {{g}} * {{out}} * {_vsigmoid('(-{0})')})",
+    )),
+)
 SOFTPLUS = templated("softplus", UNARY, "_softplus_forward({0})", ("{g} * _sigmoid({0})",),
-                     formula=("sigma({0})",))
+                     formula=("sigma({0})",),
+    vector=Vector("where({0} == {0}, maximum({0}, 0.0) + log1p(exp(-absolute({0}))), {0})",
+                  (f"{{g}} * {_vsigmoid('{0}')}",)),
+)
 RELU = templated("relu", UNARY, "(0.0 if {0} <= 0 else {0})", ("({g} if {0} > 0 else 0.0)",),
-                 formula=("1 if {0} > 0 else 0",))
-SIN = templated("sin", UNARY, "_sin_forward({0})", ("{g} * _cos({0})",), formula=("cos({0})",))
+                 formula=("1 if {0} > 0 else 0",),
+    vector=Vector("where({0} <= 0, 0.0, {0})", ("where({0} > 0, {g}, 0.0)",)),
+)
+SIN = templated("sin", UNARY, "_sin_forward({0})", ("{g} * _cos({0})",), formula=("cos({0})",),
+    vector=Vector("sin({0})", ("{g} * cos({0})",)),
+)
 COS = templated("cos", UNARY, "_cos_forward({0})", ("-{g} * _sin({0})",),
-                formula=("-sin({0})",))
-STEP = templated("step", UNARY, "_step_forward({0})", ("0.0",), formula=("0 (flat steps)",))
-SIGN = templated("sign", UNARY, "_sign_forward({0})", ("0.0",), formula=("0 (flat steps)",))
+                formula=("-sin({0})",),
+    vector=Vector("cos({0})", ("-{g} * sin({0})",)),
+)
+STEP = templated("step", UNARY, "_step_forward({0})", ("0.0",), formula=("0 (flat steps)",),
+    vector=Vector("where({0} >= 0, 1.0, where({0} < 0, 0.0, {0}))"),
+)
+SIGN = templated("sign", UNARY, "_sign_forward({0})", ("0.0",), formula=("0 (flat steps)",),
+    vector=Vector("where({0} > 0, 1.0, where({0} < 0, -1.0, where({0} == 0, 0.0, {0})))"),
+)
 
 
 @lru_cache(maxsize=256)
@@ -373,6 +452,8 @@ def leaky_relu(negative_slope: float) -> Op:
         "leaky_relu", UNARY, f"({{0}} if {{0}} > 0 else {s} * {{0}})",
         (f"({{g}} if {{0}} > 0 else {{g}} * {s})",),
         formula=(f"1 if {{0}} > 0 else {s}",),
+        vector=Vector(f"where({{0}} > 0, {{0}}, {s} * {{0}})",
+                      (f"where({{0}} > 0, {{g}}, {{g}} * {s})",)),
     )
     op.key = (leaky_relu, (float(negative_slope),))
     return op
@@ -389,6 +470,8 @@ def elu(alpha: float) -> Op:
         "elu", UNARY, f"({{0}} if {{0}} > 0 else {a} * expm1({{0}}))",
         (f"({{g}} if {{0}} > 0 else {{g}} * {a} * _exp({{0}}))",),
         formula=(f"1 if {{0}} > 0 else {a} * e^{{0}}",),
+        vector=Vector(f"where({{0}} > 0, {{0}}, {a} * expm1({{0}}))",
+                      (f"where({{0}} > 0, {{g}}, {{g}} * {a} * exp({{0}}))",)),
     )
     op.key = (elu, (float(alpha),))
     return op
@@ -402,6 +485,8 @@ def hardtanh(min_val: float, max_val: float) -> Op:
         "hardtanh", UNARY, f"({lo} if {{0}} < {lo} else ({hi} if {{0}} > {hi} else {{0}}))",
         (f"({{g}} if {lo} < {{0}} < {hi} else 0.0)",),
         formula=(f"1 if {lo} < {{0}} < {hi} else 0",),
+        vector=Vector(f"where({{0}} < {lo}, {lo}, where({{0}} > {hi}, {hi}, {{0}}))",
+                      (f"where(({lo} < {{0}}) & ({{0}} < {hi}), {{g}}, 0.0)",)),
     )
     op.key = (hardtanh, (float(min_val), float(max_val)))
     return op
@@ -523,11 +608,16 @@ class NaryCode:
     form of what the rule above adds to that operand.
     """
 
-    __slots__ = ("forward", "grads")
+    __slots__ = ("forward", "grads", "vector")
 
-    def __init__(self, forward: Callable, grads: Callable) -> None:
+    def __init__(self, forward: Callable, grads: Callable,
+                 vector: tuple[Callable, Callable] | None = None) -> None:
         self.forward = forward
         self.grads = grads
+        # the rule over arrays for ``step.map``: (forward, grads) emitters, each
+        # giving (setup lines, expression(s)) in numpy's names; None: the two
+        # emitters above already work on arrays
+        self.vector = vector
 
 
 def _dot_code_forward(xs: list[str]) -> list[str]:
@@ -550,6 +640,36 @@ def _max_code_grads(xs: list[str], g: str, out: str) -> tuple[list[str], list[st
     ]
 
 
+def _max_vector_forward(xs: list[str], out: str) -> tuple[list[str], str]:
+    """NaN-propagating max over arrays: numpy's maximum keeps a NaN, as _max_forward does."""
+    expr = xs[0]
+    for x in xs[1:]:
+        expr = f"maximum({expr}, {x})"
+    return [], expr
+
+
+def _max_vector_grads(xs: list[str], g: str, out: str) -> tuple[list[str], list[str]]:
+    """_max_index per example: the first NaN, else the first strictly larger input."""
+    k, best, done, take = f"k_{out}", f"best_{out}", f"done_{out}", f"take_{out}"
+    setup = [f"{k} = 0", f"{best} = {xs[0]}", f"{done} = isnan({xs[0]})"]
+    for i, x in enumerate(xs[1:], 1):
+        setup += [
+            f"{take} = ~{done} & (isnan({x}) | ({x} > {best}))",
+            f"{k} = where({take}, {i}, {k})",
+            f"{best} = where({take}, {x}, {best})",
+            f"{done} = {done} | isnan({x})",
+        ]
+    return setup, [f"where({k} == {i}, {g}, 0.0)" for i in range(len(xs))]
+
+
+def _logsumexp_vector_forward(xs: list[str], out: str) -> tuple[list[str], str]:
+    """_logsumexp_forward over arrays: shift by the largest input; NaN and +-inf pass."""
+    top = f"top_{out}"
+    setup = [f"{top} = {_max_vector_forward(xs, out)[1]}"]
+    terms = " + ".join(f"exp({x} - {top})" for x in xs)
+    return setup, f"where(isfinite({top}), {top} + log({terms}), {top})"
+
+
 def _dot_formula(i: int, n: int) -> str:
     """The other factor of each product: x_i for w_i, w_i for x_i; 1 for the bias."""
     half = n // 2
@@ -564,11 +684,14 @@ SUM = Op("sum", NARY, lambda xs: float(sum(xs)), _sum_vjp, NaryCode(
 DOT = Op("dot", NARY, _dot_forward, _dot_vjp, NaryCode(_dot_code_forward, _dot_code_grads),
          formula=_dot_formula)
 MAX = Op("max", NARY, _max_forward, _max_vjp, NaryCode(
-    lambda xs: f"_max_forward(({', '.join(xs)},))", _max_code_grads
+    lambda xs: f"_max_forward(({', '.join(xs)},))", _max_code_grads,
+    vector=(_max_vector_forward, _max_vector_grads),
 ), formula=lambda i, n: "1 for the first largest input, else 0")
 LOGSUMEXP = Op("logsumexp", NARY, _logsumexp_forward, _logsumexp_vjp, NaryCode(
     lambda xs: f"_logsumexp_forward(({', '.join(xs)},))",
     lambda xs, g, out: ([], [f"{g} * _exp({x} - {out})" for x in xs]),
+    vector=(_logsumexp_vector_forward,
+            lambda xs, g, out: ([], [f"{g} * exp({x} - {out})" for x in xs])),
 ), formula=lambda i, n: f"softmax = e^({{{i}}} - {{out}})")
 
 

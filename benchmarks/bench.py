@@ -723,6 +723,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 FIT_KEY = "compile-fit"  # fit(compile=True) against compile=False
 TRACE_KEY = "compile-trace"  # the one-off trace of the binary-op demo step
+MAP_KEY = "compile-map"  # step.map over the demo batch beside torch's batched tensors
 
 
 def _wanted(key: str, only: list[str] | None) -> bool:
@@ -861,6 +862,9 @@ def _run(args, plan: Plan, reps: int | None, names, engines: dict[str, Engine], 
     ordered = [o for o in timed if o.group.key != FIT_KEY]  # the table's workloads
     print_tables(ordered, out, args.clock)
     print_compile(compiled, out, args.clock)
+    if "ours" in engines and our_compile() is not None and _wanted(MAP_KEY, args.only):
+        log("timing step.map against torch's batched tensors ...")
+        _print_map(args, plan, "torch" in engines, out)
     share = cpu_share(timed)
     if share is not None and share < 0.9:
         print(
@@ -889,6 +893,26 @@ def _run(args, plan: Plan, reps: int | None, names, engines: dict[str, Engine], 
     if args.strict and any(t.status == "FAIL" for t in tlist):
         return 1
     return 0
+
+
+def _print_map(args, plan: Plan, with_torch: bool, out) -> None:
+    """The batched-replay rows (benchmarks/batched.py); skipped without numpy."""
+    try:
+        import numpy  # noqa: F401 - map's array code needs it
+    except ImportError:
+        print("\nBatched replay: skipped (numpy not installed; pip install 'chainrule[fast]')",
+              file=out)
+        return
+    from . import batched
+
+    sizes = (20, 50) if args.tiny else batched.SIZES
+    reps = 1 if args.tiny else (5 if plan is QUICK else 15)
+    try:
+        rows = batched.measure(reps, sizes, with_torch)
+    except W.Disagreement as err:
+        print(f"\nBatched replay: ABORTED: {err}", file=out)
+        return
+    batched.print_rows(rows, out)
 
 
 def cpu_share(outcomes: list[Outcome]) -> float | None:

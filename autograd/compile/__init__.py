@@ -260,6 +260,21 @@ class Compiled:
 
     # --- calls ----------------------------------------------------------------------
 
+    def map(self, batch: Any, reduce: str | None = "mean") -> Any:
+        """``fn`` over a batch of argument tuples, as one Value or per-example floats.
+
+        ``reduce="mean"`` / ``"sum"``: one Value whose backward gives every input
+        what ``autograd.sum([step(*a) for a in batch])`` (divided by the batch's
+        length) gives; ``reduce=None``: the per-example values as floats. With
+        numpy, each traced path runs once as array code over the examples that
+        take it; without, the scalar replay runs per example (with one warning).
+        An example that would raise eagerly raises the same exception, naming
+        its index in the batch.
+        """
+        from .batch import run
+
+        return run(self, batch, reduce)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         key, raw, vals = flatten(args, kwargs)
         if current_recorder() is not None or is_anomaly_enabled():

@@ -1,0 +1,332 @@
+"""Array code for a Program: one forward and one backward over a whole batch.
+
+``step.map`` runs a traced path once for every example that takes it. Each
+number that differs per example (an argument, and everything computed from
+one) is a length-B numpy array; a captured input (a parameter) and anything
+computed only from parameters and constants stays one number, computed once.
+The code comes from the op table: ``Templates.vector`` / ``NaryCode.vector``
+beside each op's scalar templates, or the scalar templates themselves where
+they already work on arrays (``+``, ``*``, dots and sums).
+
+The forward returns, besides the values, two masks over the batch: ``ok``
+(the example passes every guard of this path) and ``bad`` (an op's eager rule
+would raise for it, in the forward or, when gradients are wanted, in the
+backward); ``map`` replays the ``bad`` ones one by one, so their errors are
+eager's own. Gradients are linear in the gradient arriving at a node, so a
+node that is one number for the whole batch receives the sum over the batch
+of its contributions, and passes it on as one number.
+
+numpy is imported here, and this module is imported only by ``map``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import ops
+from .naming import Names
+from .passes import backward_order, interior
+from .program import CONST, DETACH, INPUT, NUMBER, Program
+
+TERMS = 48  # terms per line when a long sum is written out
+
+
+class Unsupported(Exception):
+    """The Program holds something with no array form: map replays it example by example."""
+
+
+def _same(a: Any, r: float) -> Any:
+    """_same_float over an array: the same number, 0.0 is not -0.0, NaN is NaN."""
+    return ((a == r) & (np.signbit(a) == np.signbit(r))) | (np.isnan(a) & (r != r))
+
+
+def _int_is(a: Any, k: int) -> Any:
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(a) & (np.trunc(a) == k)
+
+
+NAMESPACE: dict[str, Any] = {
+    "where": np.where, "exp": np.exp, "log": np.log, "log1p": np.log1p, "expm1": np.expm1,
+    "sqrt": np.sqrt, "tanh": np.tanh, "sin": np.sin, "cos": np.cos, "absolute": np.abs,
+    "maximum": np.maximum, "power": np.power, "floor": np.floor, "isnan": np.isnan,
+    "isinf": np.isinf, "isfinite": np.isfinite, "total": np.sum, "_same": _same,
+    "_int_is": _int_is, "inf": np.inf, "nan": np.nan, "ones": np.ones, "zeros": np.zeros,
+    "stack": np.stack, "array": np.array, "bool_": np.bool_, "locals": locals,
+    "__builtins__": {},
+}
+
+
+class VectorTrace:
+    """The array form of one traced path."""
+
+    def __init__(self, program: Program, code: str, forward: Callable, backward: Callable,
+                 grad_inputs: list[int], batched_result: bool) -> None:
+        self.program = program
+        self.code = code
+        self.forward = forward  # (ins, nums, B, grads) -> (ok, bad, result, tape)
+        self.backward = backward  # (g, tape) -> gradient per grad input
+        self.grad_inputs = grad_inputs  # input indices that receive a gradient
+        self.batched_result = batched_result
+
+
+def build(p: Program) -> VectorTrace:
+    """Generate and compile the array code of ``p`` (raises Unsupported)."""
+    kinds, eqns = p.kinds, p.eqns
+    names = Names()
+    name: list[str] = []
+    batched = bytearray(len(kinds))
+    for var, (kind, where) in enumerate(kinds):
+        if kind == CONST:
+            name.append(ops.number_literal(where))
+        elif kind == INPUT:
+            name.append(names.make("", f"in{where}"))
+            batched[var] = p.inputs[where].arg is not None
+        elif kind == NUMBER:
+            name.append(names.make("", f"n{where}"))
+            batched[var] = 1
+        else:
+            name.append(names.make(""))
+    for e in eqns:
+        batched[e.out] = any(batched[o] for o in e.operands)
+    order = backward_order(p)
+    layers = _layers(p, batched, set(order))
+    first_of = {members[0]: k for k, members in enumerate(layers)}
+    in_layer = {i: k for k, members in enumerate(layers) for i in members}
+
+    # --- forward ---------------------------------------------------------------
+    fwd = ["ok = ones(B, bool_)", "bad = zeros(B, bool_)"]
+    for var, (kind, where) in enumerate(kinds):
+        if kind == INPUT:
+            fwd.append(f"{name[var]} = ins[{where}]")
+        elif kind == NUMBER:
+            fwd.append(f"{name[var]} = nums[{where}]")
+    guards = sorted(p.guards, key=lambda gd: gd.at)
+    gi = 0
+    for i, e in enumerate(eqns):
+        while gi < len(guards) and guards[gi].at <= i:
+            fwd.append(_guard_line(guards[gi], name))
+            gi += 1
+        if i in in_layer:
+            if i in first_of:
+                fwd += _layer_forward(p, layers[first_of[i]], first_of[i], name)
+            continue
+        xs = [name[o] for o in e.operands]
+        out = name[e.out]
+        setup, expr, raises, grad_raises = _forward(e.op, xs, out)
+        fwd += setup
+        fwd.append(f"{out} = {expr}")
+        if raises:
+            fwd.append(f"bad = bad | ({raises})")
+        if grad_raises and not e.no_grad:
+            fwd.append(f"if grads: bad = bad | ({grad_raises})")
+    while gi < len(guards):
+        fwd.append(_guard_line(guards[gi], name))
+        gi += 1
+    fwd.append(f"return ok, bad, {name[p.result]}, locals()")
+
+    # --- backward --------------------------------------------------------------
+    last_of = {}  # a layer runs its backward where its last dot comes in the order
+    for i in order:
+        if i in in_layer:
+            last_of[in_layer[i]] = i
+    at_last = {i: k for k, i in last_of.items()}
+    pending: dict[int, list[str]] = {}
+    into: dict[int, list[str]] = {}  # input var -> contributions
+    grad_inputs: list[int] = []
+    bwd: list[str] = []
+    used: set[str] = set()
+
+    def contribute(o: int, expr: str, expr_batched: bool) -> None:
+        kind = kinds[o][0]
+        if expr_batched and not batched[o]:
+            expr = f"total({expr})"
+        if kind == INPUT:
+            if o not in into:
+                into[o] = []
+                grad_inputs.append(kinds[o][1])
+            into[o].append(expr)
+        elif interior(p, o):
+            pending.setdefault(o, []).append(expr)
+
+    def gradient_of(out: int) -> str:
+        if out == p.result:
+            return "g"
+        d = f"d_{name[out]}"
+        _sum_lines(bwd, d, pending.pop(out))
+        return d
+
+    for i in order:
+        e = eqns[i]
+        if e.op is DETACH:
+            continue
+        if i in in_layer:
+            if i in at_last:
+                k = at_last[i]
+                members = layers[k]
+                gs = [gradient_of(eqns[j].out) for j in members]
+                used.update(f"{m}_{k}" for m in ("X", "W"))
+                for j in members:
+                    used.update(name[o] for o in eqns[j].operands if kinds[o][0] != CONST)
+                bwd.append(f"G_{k} = zeros(({len(members)}, B))")
+                bwd += [f"G_{k}[{r}] = {d}" for r, d in enumerate(gs)]
+                bwd += [f"DW_{k} = G_{k} @ X_{k}.T", f"DX_{k} = W_{k}.T @ G_{k}",
+                        f"DB_{k} = total(G_{k}, 1)"]
+                first = eqns[members[0]]
+                n = len(first.operands) // 2
+                for r, j in enumerate(members):
+                    ops_j = eqns[j].operands
+                    for c in range(n):
+                        contribute(ops_j[c], f"DW_{k}[{r}, {c}]", False)
+                    if len(ops_j) % 2:
+                        contribute(ops_j[-1], f"DB_{k}[{r}]", False)
+                for c in range(n):
+                    contribute(first.operands[n + c], f"DX_{k}[{c}]", True)
+            continue
+        out = e.out
+        g = gradient_of(out)
+        xs = [name[o] for o in e.operands]
+        used.update(name[o] for o in (*e.operands, out) if kinds[o][0] != CONST)
+        setup, exprs = _grads(e.op, xs, g, name[out])
+        bwd += setup
+        for o, x in zip(e.operands, exprs, strict=True):
+            contribute(o, x, bool(batched[out]))
+    if kinds[p.result][0] == INPUT:
+        contribute(p.result, "g", bool(batched[p.result]))
+    results = []
+    for o, terms in into.items():
+        d = f"a_{name[o]}"
+        _sum_lines(bwd, d, terms)
+        results.append(d)
+    head = [f"{n} = tape[{n!r}]" for n in sorted(used) if n.isidentifier() and n != "g"]
+    head.append("B = tape['B']")
+    bwd = head + bwd + [f"return ({', '.join(results)}{',' if len(results) == 1 else ''})"]
+    code = (_function("forward", "ins, nums, B, grads", fwd) + "\n"
+            + _function("backward", "g, tape", bwd))
+    namespace = dict(NAMESPACE)
+    exec(builtins.compile(code, "<autograd.compile map>", "exec"), namespace)  # noqa: S102
+    return VectorTrace(p, code, namespace["forward"], namespace["backward"], grad_inputs,
+                       bool(batched[p.result]))
+
+
+def _layers(p: Program, batched: bytearray, reached: set[int]) -> list[list[int]]:
+    """Dots that form a layer: the same batched inputs, parameters (inputs or
+    constants) as weights and bias; each group of two or more becomes one
+    matrix product (forward) and two (backward)."""
+    by_x: dict[tuple, list[int]] = {}
+    for i, e in enumerate(p.eqns):
+        if e.op is not ops.DOT or e.no_grad or i not in reached:
+            continue
+        n = len(e.operands) // 2
+        ws, xs = e.operands[:n], e.operands[n : 2 * n]
+        rest = list(ws) + list(e.operands[2 * n :])
+        if n == 0 or not all(batched[x] for x in xs):
+            continue
+        if any(batched[o] or p.kinds[o][0] not in (INPUT, CONST) for o in rest):
+            continue
+        by_x.setdefault((tuple(xs), len(e.operands) % 2), []).append(i)
+    return [members for members in by_x.values()]
+
+
+def _layer_forward(p: Program, members: list[int], k: int, name: list[str]) -> list[str]:
+    eqns = p.eqns
+    first = eqns[members[0]]
+    n = len(first.operands) // 2
+    xs = [name[o] for o in first.operands[n : 2 * n]]
+    rows = ["(" + ", ".join(name[o] for o in eqns[j].operands[:n]) + ",)" for j in members]
+    lines = [f"X_{k} = stack(({', '.join(xs)},))", f"W_{k} = array(({', '.join(rows)},))",
+             f"O_{k} = W_{k} @ X_{k}"]
+    if len(first.operands) % 2:
+        bias = ", ".join(name[eqns[j].operands[-1]] for j in members)
+        lines.append(f"O_{k} = O_{k} + array(({bias},))[:, None]")
+    lines += [f"{name[eqns[j].out]} = O_{k}[{r}]" for r, j in enumerate(members)]
+    return lines
+
+
+def _function(fname: str, params: str, body: list[str]) -> str:
+    return "\n".join([f"def {fname}({params}):", *("    " + line for line in body)]) + "\n"
+
+
+def _sum_lines(lines: list[str], target: str, terms: list[str]) -> None:
+    lines.append(f"{target} = {' + '.join(terms[:TERMS])}")
+    for k in range(TERMS, len(terms), TERMS):
+        lines.append(f"{target} = {target} + {' + '.join(terms[k : k + TERMS])}")
+
+
+def _guard_line(gd: Any, name: list[str]) -> str:
+    a = name[gd.var]
+    if gd.kind in ("<", "<=", ">", ">="):
+        if gd.other_is_var:
+            b = name[gd.other]
+        elif isinstance(gd.other, (float, int)) and not isinstance(gd.other, bool):
+            b = ops.number_literal(float(gd.other))
+        else:
+            raise Unsupported(f"a guard against {type(gd.other).__name__}")
+        test = f"({a} {gd.kind} {b})"
+    elif gd.kind == "bool":
+        test = f"({a} != 0)"
+    elif gd.kind == "float":
+        test = f"_same({a}, {ops.number_literal(gd.result)})"
+        return f"ok = ok & {test}"
+    elif gd.kind == "int":
+        return f"ok = ok & _int_is({a}, {int(gd.result)!r})"
+    else:
+        raise Unsupported(f"a {gd.kind} guard")
+    return f"ok = ok & {test}" if gd.result else f"ok = ok & ~{test}"
+
+
+def _forward(op: Any, xs: list[str], out: str) -> tuple[list[str], str, str | None, str | None]:
+    """(setup lines, expression, raise mask, derivative raise mask) of one equation."""
+    if op is DETACH:
+        return [], xs[0], None, None
+    code = getattr(op, "code", None)
+    if op.arity:
+        if not isinstance(code, ops.Templates):
+            raise Unsupported(f"op {op.name!r} has no templates")
+        vec = code.vector
+        template = code.forward if vec is None or vec.forward is None else vec.forward
+        if vec is None and not _plain(template):
+            raise Unsupported(f"op {op.name!r} has no array template")
+        fill = {"out": out}
+        raises = vec.raises.format(*xs, **fill) if vec is not None and vec.raises else None
+        grad_raises = (vec.grad_raises.format(*xs, **fill)
+                       if vec is not None and vec.grad_raises else None)
+        return [], template.format(*xs), raises, grad_raises
+    if not isinstance(code, ops.NaryCode):
+        raise Unsupported(f"op {op.name!r} has no code")
+    if code.vector is not None:
+        setup, expr = code.vector[0](xs, out)
+        return setup, expr, None, None
+    made = code.forward(xs)
+    if isinstance(made, str):
+        raise Unsupported(f"op {op.name!r} has no array template")
+    setup: list[str] = []
+    _sum_lines(setup, f"s_{out}", made)
+    return setup, f"s_{out}", None, None
+
+
+def _grads(op: Any, xs: list[str], g: str, out: str) -> tuple[list[str], list[str]]:
+    code = op.code
+    if op.arity:
+        vec = code.vector
+        if vec is not None and vec.grads is not None:
+            return [], [t.format(*xs, g=g, out=out) for t in vec.grads]
+        exprs = code.grad_expressions(xs, g, out)
+        if isinstance(exprs, str) or not all(_plain(x) for x in exprs):
+            raise Unsupported(f"op {op.name!r} has no array derivative template")
+        return [], exprs
+    if code.vector is not None:
+        return code.vector[1](xs, g, out)
+    return code.grads(xs, g, out)
+
+
+_CALL = re.compile(r"[A-Za-z_]\w*\(")
+
+
+def _plain(text: str) -> bool:
+    """A template that is arithmetic only (no calls, no ``if``), so it runs on arrays."""
+    return not _CALL.search(text) and " if " not in text
