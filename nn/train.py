@@ -587,7 +587,8 @@ def fit(
     track = has_val or patience is not None or restore_best is True
     restore = track if restore_best is None else bool(restore_best)
     noise_rng = make_rng("fit", rng.getrandbits(64)) if eps else None
-    extra = [p for p in getattr(opt, "params", []) if id(p) not in {id(q) for q in params}]
+    own = {id(q) for q in params}  # built once: a comprehension re-made it per parameter
+    extra = [p for p in getattr(opt, "params", []) if id(p) not in own]
 
     history = History(
         task=task.to_dict(),
@@ -602,15 +603,16 @@ def fit(
         },
     )
     best_value = math.inf
-    best_state: dict[str, float] | None = None
+    best_state: list[float] | None = None
     since_best = 0
     was_training = model.training
+    modules = model.modules()  # walked once: train()/eval() per epoch would walk it again
     bar = _progress_bar(progress, epochs)
     try:
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
             epoch_lr = getattr(opt, "lr", None)
-            model.train()
+            _set_mode(modules, True)
             total = grad_norms = 0.0
             seen = hits = steps = 0
             for xb, yb in batches(X_train, y_train, batch_size, shuffle=shuffle, seed=rng):
@@ -658,7 +660,7 @@ def fit(
                 raise _diverged("the epoch's mean gradient norm", mean_norm, epoch)
             val_loss = val_acc = None
             if has_val:
-                model.eval()
+                _set_mode(modules, False)
                 val_outputs = _outputs(model, X_val) if step is None else step.outputs(X_val)
                 _check_outputs(val_outputs, "validation", epoch)
                 val_loss, val_acc = _score(task, val_outputs, y_val, epoch)
@@ -674,8 +676,8 @@ def fit(
                 best_value = monitored
                 history.best_epoch = epoch
                 since_best = 0
-                if track:
-                    best_state = model.state_dict()
+                if track:  # the numbers, in parameter order (no names to walk for)
+                    best_state = [p.data for p in params]
             else:
                 since_best += 1
 
@@ -705,8 +707,15 @@ def fit(
             bar.close()
         model.train(was_training)
     if restore and best_state is not None:
-        model.load_state_dict(best_state)
+        for p, v in zip(params, best_state, strict=True):  # finite: _check_weights saw them
+            p.data = v
     return history
+
+
+def _set_mode(modules: list[Module], training: bool) -> None:
+    """``model.train(training)`` over a module list walked once per fit."""
+    for module in modules:
+        object.__setattr__(module, "training", training)
 
 
 def _compiled_step(
