@@ -616,14 +616,11 @@ def fit(
             total = grad_norms = 0.0
             seen = hits = steps = 0
             for xb, yb in batches(X_train, y_train, batch_size, shuffle=shuffle, seed=rng):
-                if step is not None:
-                    try:
-                        batch_loss, outputs = step(xb, yb)
-                    except (ArithmeticError, ValueError):
-                        # as eagerly: a NaN output is divergence, not a bad loss input
-                        _check_outputs(_outputs(model, xb), "training", epoch)
-                        raise
+                fast = None if step is None else step.forward(xb)
+                if fast is not None:
+                    outputs = fast.outputs
                     _check_outputs(outputs, "training", epoch)
+                    batch_loss = step.loss(fast, yb)
                 else:
                     outputs = [model(x) for x in xb]
                     _check_outputs(outputs, "training", epoch)
@@ -637,7 +634,14 @@ def fit(
                     p.grad = 0.0
                 for p in extra:
                     p.grad = 0.0
-                batch_loss.backward()
+                if fast is None or not step.backward(fast):
+                    if fast is not None:  # the generated backward raised: eager says what
+                        for p in (*params, *extra):
+                            p.grad = 0.0
+                        batch_loss = task([model(x) for x in xb], yb)
+                        for reg in regs:
+                            batch_loss = batch_loss + reg(model)
+                    batch_loss.backward()
                 norm = _grad_norm(params)
                 if not math.isfinite(norm):
                     raise _diverged("the gradient norm", norm, epoch)
@@ -661,7 +665,9 @@ def fit(
             val_loss = val_acc = None
             if has_val:
                 _set_mode(modules, False)
-                val_outputs = _outputs(model, X_val) if step is None else step.outputs(X_val)
+                val_outputs = None if step is None else step.outputs(X_val)
+                if val_outputs is None:
+                    val_outputs = _outputs(model, X_val)
                 _check_outputs(val_outputs, "validation", epoch)
                 val_loss, val_acc = _score(task, val_outputs, y_val, epoch)
 

@@ -160,10 +160,27 @@ def operand_layout(p: Program, order: list[int]) -> tuple[dict[int, int], list[i
     return grad_pos, grad_inputs
 
 
+@dataclass
+class Parts:
+    """The lines ``generate`` writes for a Program, before they become functions
+    (``batch.py`` puts them in a loop). Every input's gradient is summed in a
+    local ``a_<operand position>``."""
+
+    reads: list[str]  # "x = ins[k].data" per input
+    numbers: list[tuple[int, str]]  # (flat number index, name) per number variable
+    body: list[str]  # the forward's equations and guards ("return None" on a failed guard)
+    backward: list[str]  # the backward's lines, reading the names in ``tape``
+    tape: list[str]
+    outputs: list[str]
+    grad_inputs: list[int]
+    bound: dict[str, Any]
+
+
 def generate(p: Program, aux: bool = False, chunk: int = CHUNK, direct: bool = False,
-             run: bool = True) -> Generated:
+             run: bool = True, as_parts: bool = False) -> Any:
     """Source, compiled functions (unless ``run`` is False) and the operand
-    layout for ``p``."""
+    layout for ``p``; with ``as_parts``, the lines as ``Parts`` (None for a program
+    too big for one function, or with ``direct`` arguments)."""
     w = _Writer(p)
     name = w.name
     kinds, eqns = p.kinds, p.eqns
@@ -192,8 +209,10 @@ def generate(p: Program, aux: bool = False, chunk: int = CHUNK, direct: bool = F
     if kinds[result][0] == INPUT:
         into[result] = into.get(result, 0) + 1
     big = 2 * len(eqns) + len(kinds) > chunk  # generated in pieces
+    if as_parts and (direct or big):
+        return None
     local = {} if direct or big else {
-        o: f"a_{grad_pos[o]}" for o, c in into.items() if c > 1
+        o: f"a_{grad_pos[o]}" for o, c in into.items() if c > 1 or as_parts
     }
 
     def add_to_input(o: int, expr: str) -> str:
@@ -323,6 +342,14 @@ def generate(p: Program, aux: bool = False, chunk: int = CHUNK, direct: bool = F
     if aux:
         ret += f", {_tuple(outs[1:]) if len(outs) > 1 else '()'}"
 
+    if as_parts:
+        heads = [k for k, _ in kinds if k in (INPUT, NUMBER)]  # fwd's first lines, in order
+        return Parts(
+            reads=[line for k, line in zip(heads, fwd, strict=False) if k == INPUT],
+            numbers=[(where, name[v]) for v, (k, where) in enumerate(kinds) if k == NUMBER],
+            body=fwd[len(heads):], backward=bwd, tape=tape, outputs=outs,
+            grad_inputs=grad_inputs, bound=w.bound,
+        )
     header = (
         f"# autograd.compile: {len(eqns)} equations, {len(p.inputs)} inputs "
         f"({len(grad_inputs)} differentiable), {len(p.guards) + len(p.env_guards)} guards"
