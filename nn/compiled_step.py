@@ -26,7 +26,7 @@ from typing import Any
 
 import autograd
 from autograd import Value, no_grad
-from autograd.compile.batch import Batched, batched
+from autograd.compile.batch import Batched, batched, trace_program
 from autograd.mode import current_recorder, is_anomaly_enabled, is_grad_enabled
 
 from .activations import PReLU
@@ -73,7 +73,7 @@ class CompiledStep:
         self.model = model
         self.task = task
         self.regs = list(regs)  # user code: run eagerly, so nothing it reads is frozen
-        self._traced = autograd.compile(self._seeded, aux=True)
+        self.traces = 0  # how many times the model was traced: one per fit, whatever the labels
         self._code: Batched | None = None
         self._ins: list = []
         self._width = 0
@@ -85,11 +85,6 @@ class CompiledStep:
         out = self.model(x)
         flat = [out] if isinstance(out, Value) else list(out)
         return autograd.dot(seeds, flat), out
-
-    @property
-    def traces(self) -> int:
-        """How many times the model was traced (one for a whole fit, whatever the labels)."""
-        return self._traced.traces
 
     def _build(self, row: list[float]) -> bool:
         """Trace on one example and write the batch loops, once; False if they cannot
@@ -103,12 +98,10 @@ class CompiledStep:
             out = self.model(row)
         self._as_list = not isinstance(out, Value)
         width = len(out) if self._as_list else 1
-        self._traced(row, [1.0] * width)
-        program = self._traced.program
-        if program is None or self._traced._eager:  # compile refused (it said why)
-            return False
-        if any(inp.arg is not None for inp in program.inputs):
-            return False  # only numbers are passed: every input is a parameter it captured
+        self.traces += 1
+        program = trace_program(self._seeded, row, [1.0] * width)
+        if program is None or any(inp.arg is not None for inp in program.inputs):
+            return False  # only numbers are passed: every input must be a captured parameter
         self._code = batched(program, late=range(len(row), len(row) + width))
         self._ins = [inp.value for inp in program.inputs]
         return self._code is not None

@@ -19,7 +19,8 @@ the forward computes with 0.0 in their place, the backward reads them from
 
 A failed guard makes ``forward`` return None (the caller runs those rows
 another way); a program with env guards, or one too big for one function, is
-not batched (``batched`` returns None).
+not batched (``batched`` returns None). ``trace_program(fn, *args)`` records
+the Program of one call without generating the per-call code ``compile`` uses.
 """
 
 from __future__ import annotations
@@ -27,9 +28,15 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from ..mode import recording
+from . import caught
+from .args import flatten, rebuild
 from .codegen import NAMESPACE, generate
+from .passes import prune
 from .program import Program
+from .trace import Recorder, env_guards
 
 
 @dataclass
@@ -83,3 +90,21 @@ def batched(program: Program, late: Sequence[int] = ()) -> Batched | None:
     namespace.update(parts.bound, zip=zip)
     exec(builtins.compile(code, "<autograd.compile batch>", "exec"), namespace)  # noqa: S102
     return Batched(namespace["forward"], namespace["backward"], code)
+
+
+def trace_program(fn: Callable[..., Any], *args: Any) -> Program | None:
+    """``fn(*args)`` traced once, as ``compile(fn, aux=True)`` traces it, but only
+    the pruned Program (no per-call code is written); None if it cannot be traced
+    (fn raised, or the trace refused, e.g. fn read a number out of a Value)."""
+    key, raw, vals = flatten(args, {})
+    rec = Recorder(getattr(fn, "__name__", "fn"), raw, {})
+    t_args, t_kwargs = rebuild(key, rec.traced_numbers(), rec.stand_ins(vals))
+    try:
+        with recording(rec), caught.watching():
+            value, extra = fn(*t_args, **t_kwargs)
+        outputs = list(extra) if isinstance(extra, (list, tuple)) else [extra]
+        program = rec.finish(value, outputs)
+    except Exception:  # noqa: BLE001 - the caller runs fn eagerly, which raises as it does
+        return None
+    program.env_guards[:0] = env_guards(fn)
+    return prune(program)
