@@ -335,6 +335,8 @@ def check_features(owner: str, X: Sequence, name: str = "X") -> None:
             raise TypeError(
                 f"{owner}: {name}[{i}] must be a list of numbers (one example), got {row!r}"
             )
+        elif _plain_finite(row):
+            continue  # the common case, without naming every element
         else:
             items = [(f"{name}[{i}][{j}]", v) for j, v in enumerate(row)]
         for where, v in items:
@@ -347,6 +349,18 @@ def check_features(owner: str, X: Sequence, name: str = "X") -> None:
                 finite = False
             if not finite:
                 raise ValueError(f"{owner}: {where} = {d!r:.40} is not a finite number")
+
+
+def _plain_finite(row: Any) -> bool:
+    """True if ``row`` is a list or tuple of finite floats and ints (not bools)."""
+    if row.__class__ is not list and row.__class__ is not tuple:
+        return False
+    try:
+        return all(
+            (v.__class__ is float or v.__class__ is int) and math.isfinite(v) for v in row
+        )
+    except OverflowError:  # an int no float can hold: the slow path names it
+        return False
 
 
 def _flag(name: str, value: Any, allow_none: bool = False) -> Any:
@@ -438,7 +452,7 @@ def _check_outputs(outputs: list, where: str, epoch: int) -> None:
 
 def _check_weights(model: Module, params: list[Value], epoch: int) -> None:
     """FloatingPointError naming the first parameter that is inf or NaN."""
-    if all(math.isfinite(p.data) for p in params):
+    if math.isfinite(sum([p.data for p in params])):  # inf or NaN in, inf or NaN out
         return
     for name, p in model.named_parameters():
         if not math.isfinite(p.data):
