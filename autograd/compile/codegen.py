@@ -24,6 +24,7 @@ from __future__ import annotations
 import builtins
 import math
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import mul
@@ -35,6 +36,12 @@ from .passes import backward_order, interior, uses
 from .program import CONST, DETACH, INPUT, NUMBER, Program
 
 CHUNK = 200_000  # lines per generated function: pieces beyond that
+# Before Python 3.12 the builtin sum of floats adds left to right from 0, so
+# ``0.0 + a + b`` is the very same float as ``sum((a, b))`` and cheaper for
+# short sums; the batch loops (``as_parts``) write short sums that way there.
+# From 3.12 sum is compensated, and only sum() gives the engine's float.
+INLINE_SUMS = sys.version_info < (3, 12)
+_INLINE_TERMS = 257  # longer chains stay sum(): a chain is an expression that deep
 _MAX_FOLD_DEPTH = 24  # nested parentheses per expression: Python's parser allows 200
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 _MAY_RAISE = re.compile(r"/|[A-Za-z_]\w*\(")
@@ -77,6 +84,8 @@ def _tuple(items: list[str]) -> str:
 
 
 class _Writer:
+    inline_sums = False  # sums and dots as ``0.0 + a + b``: see INLINE_SUMS
+
     def __init__(self, p: Program) -> None:
         self.p = p
         self.bound: dict[str, Any] = {}
@@ -110,6 +119,8 @@ class _Writer:
             return xs[0]
         if op.arity:
             return op.code.forward.format(*xs)
+        if self.inline_sums and (op is ops.SUM or op is ops.DOT) and len(xs) <= _INLINE_TERMS:
+            return " + ".join(op.code.forward(xs))  # the op's own terms, left to right
         if op is ops.SUM:
             return f"sum({_tuple(xs)})"
         if op is ops.DOT:
@@ -182,6 +193,7 @@ def generate(p: Program, aux: bool = False, chunk: int = CHUNK, direct: bool = F
     layout for ``p``; with ``as_parts``, the lines as ``Parts`` (None for a program
     too big for one function, or with ``direct`` arguments)."""
     w = _Writer(p)
+    w.inline_sums = as_parts and INLINE_SUMS
     name = w.name
     kinds, eqns = p.kinds, p.eqns
     result = p.result
