@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
@@ -355,12 +356,15 @@ def _plain_finite(row: Any) -> bool:
     """True if ``row`` is a list or tuple of finite floats and ints (not bools)."""
     if row.__class__ is not list and row.__class__ is not tuple:
         return False
+    if not set(map(type, row)) <= _PLAIN_NUMBERS:
+        return False
     try:
-        return all(
-            (v.__class__ is float or v.__class__ is int) and math.isfinite(v) for v in row
-        )
+        return math.isfinite(sum(row))  # inf or NaN in, inf or NaN out (or an overflow)
     except OverflowError:  # an int no float can hold: the slow path names it
         return False
+
+
+_PLAIN_NUMBERS = {float, int}
 
 
 def _flag(name: str, value: Any, allow_none: bool = False) -> Any:
@@ -461,9 +465,10 @@ def _check_weights(model: Module, params: list[Value], epoch: int) -> None:
 
 def _grad_norm(params: list[Value]) -> float:
     """The L2 norm of the gradients; scaled (hypot) only when the plain sum overflows."""
-    norm = math.sqrt(sum(p.grad * p.grad for p in params))
+    grads = [p.grad for p in params]
+    norm = math.sqrt(sum(map(operator.mul, grads, grads)))  # the same products, same order
     if norm == math.inf:
-        norm = math.hypot(*(p.grad for p in params))
+        norm = math.hypot(*grads)
     return norm
 
 

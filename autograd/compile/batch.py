@@ -30,6 +30,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 from ..mode import recording
@@ -120,6 +121,9 @@ _MIN_RUN = 4
 
 
 def _no_negative_zero(xs: tuple) -> bool:
+    """No -0.0 among ``xs``; at C speed when no sign bit is set (the usual case)."""
+    if min(map(math.copysign, repeat(1.0, len(xs)), xs), default=1.0) > 0.0:
+        return True
     return all(x != 0.0 or math.copysign(1.0, x) > 0.0 for x in xs)
 
 
