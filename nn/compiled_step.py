@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import autograd
-from autograd import Value, no_grad
+from autograd import Value, no_grad, ops
 from autograd.compile.batch import Batched, batched, trace_program
 from autograd.mode import current_recorder, is_anomaly_enabled, is_grad_enabled
 
@@ -56,7 +56,7 @@ def compile_safe(model: Module, task: Task) -> str | None:
 class Batch:
     """One batch's forward: the outputs as leaf Values, the loss, what backward needs."""
 
-    __slots__ = ("outputs", "loss", "data_loss", "leaves", "tapes", "total")
+    __slots__ = ("outputs", "loss", "data_loss", "leaves", "tapes", "total", "seeds")
 
     def __init__(self, outputs: list, leaves: list, tapes: list) -> None:
         self.outputs = outputs  # per example: a Value, or a list of Values (as the model)
@@ -65,6 +65,7 @@ class Batch:
         self.data_loss: Value | None = None
         self.total: Value | None = None  # Value(data loss) + regularisers
         self.loss: Value | None = None
+        self.seeds: list | None = None  # the outputs' gradients, when the loss ran on floats
 
 class CompiledStep:
     """Batches of ``fit`` through one traced, batched program (see the module docstring)."""
@@ -135,8 +136,16 @@ class CompiledStep:
 
     def loss(self, batch: Batch, yb: Sequence) -> Value:
         """The batch loss, built as eager fit builds it (outputs are leaves here)."""
-        data = self.task(batch.outputs, yb)
-        total = Value(data.data)
+        got = None
+        if self.task.loss == "cross_entropy" and self._as_list and len(batch.leaves[0]) > 1:
+            got = _cross_entropy_floats(batch.leaves, yb)
+        if got is not None:
+            value, batch.seeds = got
+            data = None
+        else:
+            data = self.task(batch.outputs, yb)
+            value = data.data
+        total = Value(value)
         for reg in self.regs:
             total = total + reg(self.model)
         batch.data_loss, batch.total = data, total
@@ -145,8 +154,11 @@ class CompiledStep:
     def backward(self, batch: Batch) -> bool:
         """Every parameter's gradient, added as eager's backward adds it; False (grads
         half made) if the generated backward raised: run the batch eagerly then."""
-        batch.data_loss.backward()  # the loss's nodes: the outputs' gradients
-        lates = [[v.grad for v in vs] for vs in batch.leaves]
+        if batch.data_loss is not None:
+            batch.data_loss.backward()  # the loss's nodes: the outputs' gradients
+            lates = [[v.grad for v in vs] for vs in batch.leaves]
+        else:
+            lates = batch.seeds
         try:
             self._code.backward(1.0, self._ins, batch.tapes, lates)
         except (ArithmeticError, ValueError):
@@ -161,3 +173,57 @@ class CompiledStep:
         validation; None if they must be computed eagerly."""
         batch = self.forward(X)
         return None if batch is None else batch.outputs
+
+
+class _Slot:
+    """A number and its gradient, as the op table's n-ary rules read and add to them."""
+
+    __slots__ = ("data", "grad")
+
+    def __init__(self, data: float) -> None:
+        self.data = data
+        self.grad = 0.0
+
+
+def _cross_entropy_floats(leaves: list, labels: Sequence) -> tuple[float, list] | None:
+    """``cross_entropy(outputs, labels)`` (the batch mean) and every output's gradient,
+    on floats: the nodes ``nn.losses.cross_entropy`` makes, each by its op table rule,
+    visited in the order the engine's backward visits them (the loss of example 0
+    first; in an example the log-sum-exp, the shifted logits with the label's last,
+    then the max). None (the eager loss decides) if a rule raises."""
+    sub, sub_vjp = ops.SUB.forward, ops.SUB.vjp
+    lse_f, lse_vjp, max_f, max_vjp = (
+        ops.LOGSUMEXP.forward, ops.LOGSUMEXP.vjp, ops.MAX.forward, ops.MAX.vjp
+    )
+    try:
+        saved = []
+        for vs, t in zip(leaves, labels, strict=True):
+            if t.__class__ is not int or not 0 <= t < len(vs):
+                return None  # the eager loss says what is wrong with it
+            zs = [v.data for v in vs]
+            m = max_f(zs)
+            ds = [sub(z, m) for z in zs]
+            lse = lse_f(ds)
+            saved.append((zs, t, m, ds, lse, sub(lse, ds[t])))
+        n = float(len(saved))
+        total = ops.SUM.forward([s[5] for s in saved])
+        value = ops.DIV.forward(total, n)
+        g_total = 0.0 + ops.DIV.vjp(1.0, total, n, value)[0]
+        g_loss = 0.0 + g_total
+        seeds = []
+        for zs, t, m, ds, lse, loss in saved:
+            g_lse, g_dt = sub_vjp(g_loss, lse, ds[t], loss)
+            d_slots = [_Slot(d) for d in ds]
+            d_slots[t].grad += g_dt
+            lse_vjp(0.0 + g_lse, d_slots, lse)
+            z_slots = [_Slot(z) for z in zs]
+            m_slot = _Slot(m)
+            for j in [*range(t), *range(t + 1, len(zs)), t]:
+                gz, gm = sub_vjp(d_slots[j].grad, zs[j], m, ds[j])
+                z_slots[j].grad += gz
+                m_slot.grad += gm
+            max_vjp(m_slot.grad, z_slots, m)
+            seeds.append([z.grad for z in z_slots])
+    except (ArithmeticError, ValueError):
+        return None
+    return value, seeds
