@@ -165,3 +165,20 @@ def test_fit_walks_the_modules_once_whatever_the_epochs(monkeypatch):
                compile=True)
         counts.append(walks[0])
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("rows", [
+    [[0.5, -1.0, 2.0], [3.0, 3.0, -1.0], [-2.0, 0.0, 0.0]],  # ties for the max
+    [[1e300, 1e300, -1e300], [0.1, 0.2, 0.3]],  # huge logits
+    [[0.0, 0.0, 0.0]],
+])
+def test_cross_entropy_on_floats_is_the_engines_to_the_bit(rows):
+    from autograd import Value
+
+    labels = [i % 3 for i in range(len(rows))]
+    leaves = [[Value(z) for z in row] for row in rows]
+    loss = nn.cross_entropy(leaves, labels)
+    loss.backward()
+    value, seeds = cs._cross_entropy_floats([[Value(z) for z in row] for row in rows], labels)
+    assert value == loss.data
+    assert seeds == [[v.grad for v in row] for row in leaves]
