@@ -54,9 +54,9 @@ def compile_safe(model: Module, task: Task) -> str | None:
 
 
 class Batch:
-    """One batch's forward: the outputs as leaf Values, the loss, what backward needs."""
+    """One batch's forward: the outputs as leaf Values, and what its backward needs."""
 
-    __slots__ = ("outputs", "loss", "data_loss", "leaves", "tapes", "total", "seeds")
+    __slots__ = ("outputs", "data_loss", "leaves", "tapes", "total", "seeds")
 
     def __init__(self, outputs: list, leaves: list, tapes: list) -> None:
         self.outputs = outputs  # per example: a Value, or a list of Values (as the model)
@@ -64,8 +64,8 @@ class Batch:
         self.tapes = tapes
         self.data_loss: Value | None = None
         self.total: Value | None = None  # Value(data loss) + regularisers
-        self.loss: Value | None = None
         self.seeds: list | None = None  # the outputs' gradients, when the loss ran on floats
+
 
 class CompiledStep:
     """Batches of ``fit`` through one traced, batched program (see the module docstring)."""
@@ -77,7 +77,6 @@ class CompiledStep:
         self.traces = 0  # how many times the model was traced: one per fit, whatever the labels
         self._code: Batched | None = None
         self._ins: list = []
-        self._width = 0
         self._as_list = False
         self._ready = False
         self.fallbacks = 0  # batches given back to eager

@@ -554,8 +554,8 @@ def fit(
     compile         None (default): train through ``autograd.compile`` when the
                     model is built from nn's own modules and the loss is a
                     built-in one, else eagerly; True: insist (ValueError saying
-                    why not); False: eagerly. Both give the same History, up to
-                    rounding in the last digits.
+                    why not); False: eagerly. Both give the same History, bit
+                    for bit (see ``nn.compiled_step``).
     """
     if not isinstance(model, Module):
         raise TypeError(f"fit: model must be an nn.Module, got {type(model).__name__}")

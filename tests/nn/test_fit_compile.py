@@ -1,9 +1,7 @@
 """fit(compile=...): the compiled training step gives the eager History.
 
-The compiled step sums per-example losses (each the task on a batch of one)
-instead of taking the batch's loss in one expression, so the two differ only by
-the order of floating-point additions: a few ulps per step, which 1e-9 relative
-over a whole run leaves a margin of about a million for.
+These cases compare to 1e-9 relative; tests/nn/test_fit_replay.py holds the
+compiled path to the stricter rule it meets, identical with ==.
 """
 
 from __future__ import annotations
