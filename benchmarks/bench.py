@@ -1050,6 +1050,8 @@ def print_memory(memory: dict[str, Any], out) -> None:
 def write_json(path, info, plan, outcomes, memory, tlist, elapsed, gc_on, compiled=None) -> None:
     settings = {k: v for k, v in vars(plan).items() if k != "budgets"}
     settings["train_run"] = vars(plan.train_run)
+    settings["moons15_run"] = vars(plan.moons15_run)
+    settings["digits_run"] = vars(plan.digits_run)
     data = {
         "machine": info,
         "settings": {"gc": gc_on, "plan": settings},
