@@ -138,6 +138,8 @@ class CompiledStep:
         got = None
         if self.task.loss == "cross_entropy" and self._as_list and len(batch.leaves[0]) > 1:
             got = _cross_entropy_floats(batch.leaves, yb)
+        elif self.task.loss == "bce_logits" and len(batch.leaves[0]) == 1:
+            got = _logistic_floats(batch.leaves, yb)
         if got is not None:
             value, batch.seeds = got
             data = None
@@ -223,6 +225,42 @@ def _cross_entropy_floats(leaves: list, labels: Sequence) -> tuple[float, list] 
                 m_slot.grad += gm
             max_vjp(m_slot.grad, z_slots, m)
             seeds.append([z.grad for z in z_slots])
+    except (ArithmeticError, ValueError):
+        return None
+    return value, seeds
+
+
+def _logistic_floats(leaves: list, labels: Sequence) -> tuple[float, list] | None:
+    """``binary_cross_entropy_with_logits`` of one logit per example against labels 0
+    and 1 (the batch mean) and each logit's gradient, on floats: the terms
+    ``softplus(-z)`` (label 1) and ``softplus(z)`` (label 0) by their op table rules,
+    in the engine's order. None (the eager loss decides) for any other label, or if a
+    rule raises."""
+    softplus, sp_vjp, neg, neg_vjp = (
+        ops.SOFTPLUS.forward, ops.SOFTPLUS.vjp, ops.NEG.forward, ops.NEG.vjp
+    )
+    try:
+        saved = []
+        for vs, t in zip(leaves, labels, strict=True):
+            if t.__class__ is not int or not (t == 0 or t == 1):
+                return None
+            z = vs[0].data
+            if t == 1:
+                nz = neg(z)
+                saved.append((z, nz, softplus(nz)))
+            else:
+                saved.append((z, None, softplus(z)))
+        n = float(len(saved))
+        total = ops.SUM.forward([s[2] for s in saved])
+        value = ops.DIV.forward(total, n)
+        g_term = 0.0 + (0.0 + ops.DIV.vjp(1.0, total, n, value)[0])
+        seeds = []
+        for z, nz, term in saved:
+            if nz is None:
+                seeds.append([0.0 + sp_vjp(g_term, z, term)])
+            else:
+                g_nz = 0.0 + sp_vjp(g_term, nz, term)
+                seeds.append([0.0 + neg_vjp(g_nz, z, nz)])
     except (ArithmeticError, ValueError):
         return None
     return value, seeds

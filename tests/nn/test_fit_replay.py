@@ -182,3 +182,18 @@ def test_cross_entropy_on_floats_is_the_engines_to_the_bit(rows):
     value, seeds = cs._cross_entropy_floats([[Value(z) for z in row] for row in rows], labels)
     assert value == loss.data
     assert seeds == [[v.grad for v in row] for row in leaves]
+
+
+
+@pytest.mark.parametrize("logits", [[0.5, -2.0, 0.0, 40.0, -800.0], [3.0], [-0.0, 1e300]])
+def test_logistic_loss_on_floats_is_the_engines_to_the_bit(logits):
+    from autograd import Value
+
+    labels = [i % 2 for i in range(len(logits))]
+    leaves = [Value(z) for z in logits]
+    loss = nn.binary_cross_entropy_with_logits(leaves, [float(t) for t in labels])
+    loss.backward()
+    value, seeds = cs._logistic_floats([[Value(z)] for z in logits], labels)
+    assert value == loss.data
+    assert seeds == [[v.grad] for v in leaves]
+
