@@ -91,6 +91,8 @@ class Plan:
     micrograd_sum_seconds: float | None = None  # the same for micrograd on the wide sum
     trace_reps: int = 5  # fresh autograd.compile first calls of the binary-op demo step
     train_run: W.TrainRun = W.DEMO_RUN  # fit(compile=True) against compile=False
+    moons15_run: W.TrainRun = W.MOONS15_RUN  # the same, issue 22's 15-epoch moons run
+    digits_run: W.DigitsRun = W.DIGITS_RUN  # a digits epoch: compiled, eager, PyTorch
     budgets: dict[str, Budget] = field(default_factory=dict)
 
     def budget(self, key: str) -> Budget:
@@ -109,6 +111,7 @@ FULL = Plan(
         "chain-1e6": Budget(60.0, 3, 5),
         "sum": Budget(40.0, 3, 9),
         "compile-fit": Budget(45.0, 3, 5),
+        "compile-digits": Budget(60.0, 3, 5),
     }
 )
 QUICK = Plan(
@@ -122,6 +125,7 @@ QUICK = Plan(
         "chain-1e6": Budget(3.0, 1, 3),
         "sum": Budget(3.0, 1, 5),
         "compile-fit": Budget(0.0, 1, 1),
+        "compile-digits": Budget(0.0, 1, 1),
     },
     trace_reps=2,
 )
@@ -136,6 +140,8 @@ TINY = Plan(  # for tests: every code path in a few milliseconds
     torch_seconds=1.0,
     trace_reps=1,
     train_run=W.TrainRun(n=24, hidden=(3,), epochs=3, patience=2),
+    moons15_run=W.TrainRun(n=24, hidden=(3,), epochs=2, patience=2),
+    digits_run=W.DigitsRun(n=40, hidden=4, epochs=1),
     budgets={"": Budget(0.0, 1, 1)},
 )
 
@@ -347,10 +353,54 @@ def fit_summary(o: Outcome, run: W.TrainRun) -> dict[str, Any]:
     }
 
 
+def digits_summary(o: Outcome, run: W.DigitsRun) -> dict[str, Any]:
+    """A digits epoch's figures: seconds per epoch of each case, and the two ratios."""
+    per = {
+        label: (None if m is None else m / run.epochs)
+        for label in ("ours:compile=True", "ours:compile=False", "torch:float64, 1 thread")
+        for m in [o.median(label)]
+    }
+    c, e, t = per["ours:compile=True"], per["ours:compile=False"], per["torch:float64, 1 thread"]
+    return {
+        "title": o.group.title,
+        "run": run.describe(),
+        "settings": vars(run),
+        "reps": o.reps,
+        "samples_s": o.samples,
+        "epoch_s": per,
+        "eager/compiled": _ratio(e, c),
+        "compiled/torch": _ratio(c, t),
+        "notes": o.group.notes,
+        "errors": o.errors,
+    }
+
+
+def _print_digits(d: dict[str, Any], out) -> None:
+    per = d["epoch_s"]
+    names = {"ours:compile=True": "compile=True", "ours:compile=False": "compile=False",
+             "torch:float64, 1 thread": "PyTorch float64 1 thread"}
+    shown = ", ".join(f"{names[k]} {_fmt_ms(v)} ms" for k, v in per.items() if v is not None)
+    print(f"  {d['title']}: per epoch {shown}", file=out)
+    print(
+        f"    compiled {_fmt_x(d['eager/compiled'])} faster than eager;"
+        f" compiled / PyTorch {_fmt_x(d['compiled/torch'])}"
+        + ("" if "torch" not in d["notes"] else f" (PyTorch {d['notes']['torch']})"),
+        file=out,
+    )
+    for label, why in d["errors"].items():
+        print(f"{'':<6}{label}: ERROR {why}", file=out)
+    print(
+        textwrap.fill(f"run: {d['run']} (median of {d['reps']} each, interleaved)", 96,
+                      initial_indent="    ", subsequent_indent="      "),
+        file=out,
+    )
+
+
 def print_compile(compiled: dict[str, Any], out, clock: str = "wall") -> None:
     """The one-off trace time and the fit comparison, below the table."""
-    trace, fit = compiled.get("trace"), compiled.get("fit")
-    if not trace and not fit:
+    trace, fits = compiled.get("trace"), [compiled.get("fit"), compiled.get("fit_moons15")]
+    digits = compiled.get("digits")
+    if not trace and not any(fits) and not digits:
         return
     print(file=out)
     print(f"autograd.compile ({CLOCK_NAMES[clock]})", file=out)
@@ -363,7 +413,9 @@ def print_compile(compiled: dict[str, Any], out, clock: str = "wall") -> None:
                 f" {trace['median_s']:.2f} s, median of {trace['reps']} fresh first calls",
                 file=out,
             )
-    if fit:
+    for fit in fits:
+        if not fit:
+            continue
         epochs = "" if fit["epochs_run"] is None else f", {fit['epochs_run']} epochs run"
         c, e = fit["compile=True_s"], fit["compile=False_s"]
         if c is not None and e is not None:
@@ -388,6 +440,8 @@ def print_compile(compiled: dict[str, Any], out, clock: str = "wall") -> None:
             ),
             file=out,
         )
+    if digits:
+        _print_digits(digits, out)
 
 
 # --- the report -------------------------------------------------------------------------------
@@ -568,6 +622,9 @@ def targets(
     mlp_c, binary_c = row("demo-mlp:compiled"), row("demo-binary:compiled")
     compiled = compiled or {}
     trace, fit = compiled.get("trace") or {}, compiled.get("fit") or {}
+    moons15, digits = compiled.get("fit_moons15") or {}, compiled.get("digits") or {}
+    fit_note = "" if our_fit() else "nn.fit has no compile argument"
+    digits_torch_note = (digits.get("notes") or {}).get("torch", "")
     compile_note = "" if our_compile() else "autograd.compile not available"
     chain5 = row("chain-1e5")
     mlp_note = "" if our_mlp_class() else "nn not available"
@@ -652,7 +709,28 @@ def targets(
             fit.get("eager/compiled"),
             4,
             ">=",
-            note="" if our_fit() else "nn.fit has no compile argument",
+            note=fit_note,
+        ),
+        Target(
+            "fit(compile=True) faster than compile=False (moons, 15 epochs)",
+            moons15.get("eager/compiled"),
+            6,
+            ">=",
+            note=fit_note,
+        ),
+        Target(
+            "fit(compile=True) faster than compile=False (digits epoch)",
+            digits.get("eager/compiled"),
+            4,
+            ">=",
+            note=fit_note,
+        ),
+        Target(
+            "digits epoch compiled at most 10x PyTorch",
+            digits.get("compiled/torch"),
+            10,
+            "<=",
+            note=fit_note or (f"torch {digits_torch_note}" if digits_torch_note else ""),
         ),
     ]
 
@@ -722,6 +800,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 FIT_KEY = "compile-fit"  # fit(compile=True) against compile=False
+MOONS15_KEY = "compile-fit-moons15"  # the same on issue 22's 15-epoch moons run
+DIGITS_KEY = "compile-digits"  # a digits epoch: fit compiled, fit eager, PyTorch
+SUMMARY_KEYS = (FIT_KEY, MOONS15_KEY, DIGITS_KEY)  # reported below the table, not in it
 TRACE_KEY = "compile-trace"  # the one-off trace of the binary-op demo step
 MAP_KEY = "compile-map"  # step.map over the demo batch beside torch's batched tensors
 
@@ -809,6 +890,9 @@ def _run(args, plan: Plan, reps: int | None, names, engines: dict[str, Engine], 
     builders.append((f"sum-{W._short(plan.sum_terms)}", sum_builder))
     if "ours" in engines and our_fit() is not None:
         builders.append((FIT_KEY, lambda: W.training_run(plan.train_run)))
+        builders.append((MOONS15_KEY, lambda: W.training_run(
+            plan.moons15_run, MOONS15_KEY, "fit, moons, 15 epochs")))
+        builders.append((DIGITS_KEY, lambda: W.digits_epoch(engines, plan.digits_run)))
 
     log("checking that every engine agrees (untimed warm-up run) ...")
     for key, build in builders:
@@ -850,6 +934,10 @@ def _run(args, plan: Plan, reps: int | None, names, engines: dict[str, Engine], 
         log(f"  {plan.trace_reps} traces ({time.perf_counter() - t0:.1f} s)")
     if FIT_KEY in outcomes:
         compiled["fit"] = fit_summary(outcomes[FIT_KEY], plan.train_run)
+    if MOONS15_KEY in outcomes:
+        compiled["fit_moons15"] = fit_summary(outcomes[MOONS15_KEY], plan.moons15_run)
+    if DIGITS_KEY in outcomes:
+        compiled["digits"] = digits_summary(outcomes[DIGITS_KEY], plan.digits_run)
 
     # 4) memory
     memory: dict[str, Any] = {}
@@ -859,7 +947,7 @@ def _run(args, plan: Plan, reps: int | None, names, engines: dict[str, Engine], 
 
     # 5) report
     timed = [outcomes[k] for k, _ in builders if k in outcomes]
-    ordered = [o for o in timed if o.group.key != FIT_KEY]  # the table's workloads
+    ordered = [o for o in timed if o.group.key not in SUMMARY_KEYS]  # the table's workloads
     print_tables(ordered, out, args.clock)
     print_compile(compiled, out, args.clock)
     if "ours" in engines and our_compile() is not None and _wanted(MAP_KEY, args.only):
@@ -986,6 +1074,8 @@ def print_memory(memory: dict[str, Any], out) -> None:
 def write_json(path, info, plan, outcomes, memory, tlist, elapsed, gc_on, compiled=None) -> None:
     settings = {k: v for k, v in vars(plan).items() if k != "budgets"}
     settings["train_run"] = vars(plan.train_run)
+    settings["moons15_run"] = vars(plan.moons15_run)
+    settings["digits_run"] = vars(plan.digits_run)
     data = {
         "machine": info,
         "settings": {"gc": gc_on, "plan": settings},

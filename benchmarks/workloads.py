@@ -716,13 +716,135 @@ def history_problems(a: Any, b: Any, name_a: str = "a", name_b: str = "b") -> li
     return problems
 
 
-def training_run(run: TrainRun = DEMO_RUN) -> Group:
-    """e) ``nn.fit`` on the demo's training run, compiled and eagerly."""
+def training_run(
+    run: TrainRun = DEMO_RUN, key: str = "compile-fit", title: str = "fit, the demo's training run"
+) -> Group:
+    """e) ``nn.fit`` on the demo's training run (or ``run``), compiled and eagerly."""
     cases = [_train_case(run, True), _train_case(run, False)]
-    return Group("compile-fit", "fit, the demo's training run", cases, check=check_training_runs)
+    return Group(key, title, cases, check=check_training_runs)
+
+
+# Issue 22's moons run: the demo's data and model, 15 epochs (no early stop happens).
+MOONS15_RUN = TrainRun(epochs=15)
 
 
 def _short(n: int) -> str:
     """1000 -> "1e3"; other numbers as they are."""
     exp = round(math.log10(n)) if n > 0 else 0
     return f"1e{exp}" if 10**exp == n else str(n)
+
+
+# --- f) a digits epoch: fit compiled, fit eager, PyTorch float64 on one thread ------------
+
+
+@dataclass(frozen=True)
+class DigitsRun:
+    """Issue 22's digits run: the 8x8 digits scaled to [0, 1], 25% held out (seeded),
+    MLP 64-32-10 relu, cross-entropy, Adam lr 0.01, shuffled batches of 32.
+
+    Each step is a whole ``fit`` of ``epochs`` epochs (trace and validation
+    included); the figure is that time per epoch.
+    """
+
+    n: int | None = None  # None: all 1,797 digits
+    hidden: int = 32
+    lr: float = 0.01
+    batch_size: int = 32
+    val_split: float = 0.25
+    epochs: int = 2
+    seed: int = 0
+
+    def describe(self) -> str:
+        n = "all 1,797" if self.n is None else str(self.n)
+        return (
+            f"digits ({n}, pixels / 16), val {self.val_split:.0%}, MLP 64-{self.hidden}-10 relu,"
+            f" cross-entropy, Adam lr {self.lr:g}, batches of {self.batch_size},"
+            f" {self.epochs} epochs per step"
+        )
+
+
+DIGITS_RUN = DigitsRun()
+
+
+def _digits_data(run: DigitsRun):
+    import nn
+
+    X, y = nn.load_digits(n=run.n, seed=run.seed, scale=True)
+    return nn.train_val_split(X, y, run.val_split, seed=run.seed)
+
+
+def _digits_fit_case(run: DigitsRun, compile_: bool) -> Case:
+    import nn
+
+    X_train, y_train, X_val, y_val = _digits_data(run)
+    fit = our_fit()
+
+    def step() -> Result:
+        nn.manual_seed(run.seed)
+        model = nn.MLP(64, [run.hidden, 10])
+        history = fit(
+            model, X_train, y_train, loss="cross_entropy", optimizer="adam", lr=run.lr,
+            epochs=run.epochs, batch_size=run.batch_size, val_data=(X_val, y_val),
+            seed=run.seed, progress=False, compile=compile_,
+        )
+        return Result(history.val_loss[-1], [p.data for p in model.parameters()], history)
+
+    return Case("ours", step, f"compile={compile_}")
+
+
+def _digits_torch_case(E: Engine, run: DigitsRun) -> Case:
+    """The same training in PyTorch float64 on one thread: its own initial weights and
+    shuffles (the figure is a time; its numbers are not compared with ours)."""
+    torch = E.module
+    X_train, y_train, X_val, y_val = _digits_data(run)
+    xt = torch.tensor(X_train, dtype=torch.float64)
+    yt = torch.tensor(y_train, dtype=torch.long)
+    xv = torch.tensor(X_val, dtype=torch.float64)
+    yv = torch.tensor(y_val, dtype=torch.long)
+
+    def step() -> Result:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            torch.manual_seed(run.seed)
+            model = torch.nn.Sequential(
+                torch.nn.Linear(64, run.hidden), torch.nn.ReLU(), torch.nn.Linear(run.hidden, 10)
+            ).double()
+            opt = torch.optim.Adam(model.parameters(), lr=run.lr)
+            lossf = torch.nn.functional.cross_entropy
+            for _ in range(run.epochs):
+                order = torch.randperm(len(xt))
+                for i in range(0, len(xt), run.batch_size):
+                    idx = order[i : i + run.batch_size]
+                    opt.zero_grad()
+                    loss = lossf(model(xt[idx]), yt[idx])
+                    loss.backward()
+                    opt.step()
+                with torch.no_grad():
+                    val = lossf(model(xv), yv).item()
+        finally:
+            torch.set_num_threads(threads)
+        return Result(val, None, None)
+
+    return Case("torch", step, "float64, 1 thread")
+
+
+def check_digits_runs(title: str, results: dict[str, Result]) -> None:
+    """Ours compiled and eager must agree (Histories and weights); PyTorch is timed only."""
+    ours = {k: r for k, r in results.items() if k.startswith("ours")}
+    if len(ours) > 1:
+        check_training_runs(title, ours)
+
+
+def digits_epoch(engines: dict[str, Engine], run: DigitsRun = DIGITS_RUN) -> Group:
+    """f) a digits epoch: ``fit(compile=True)``, ``fit(compile=False)``, PyTorch."""
+    cases = [_digits_fit_case(run, True), _digits_fit_case(run, False)]
+    notes = {}
+    if "torch" in engines:
+        cases.append(_digits_torch_case(engines["torch"], run))
+    else:
+        notes["torch"] = "not installed"
+    return Group(
+        "compile-digits", "digits epoch, fit compiled / eager / PyTorch", cases,
+        unit="epoch", units=run.epochs, notes=notes, check=check_digits_runs,
+    )

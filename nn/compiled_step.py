@@ -1,13 +1,22 @@
-"""fit's compiled training step: the batch loss from compiled per-example pieces.
+"""fit's compiled training step: each batch through generated code, on plain floats.
 
-Every built-in loss is a mean over examples of one example's loss, so a batch's
-loss is ``sum(loss_i) / n`` with ``loss_i`` the same task applied to a batch of
-one. ``fit(compile=True)`` compiles that per-example function once (per class
-label, for classification, since a label picks which terms the loss has) and
-builds each batch's loss from replays (regularisers, being user code, run
-eagerly on top): the graph backward
-walks is then one node per example instead of one per scalar operation, and no
-shuffled batch order ever needs a new trace.
+The model is traced ONCE, as ``dot(seeds, model(x))`` with the example's
+numbers ``x`` and one seed per output as number arguments, and written as
+batch loops (``autograd.compile.loops``): a forward over the batch's rows,
+and a backward that, seeded with the gradient of each output, adds every
+parameter's share in the engine's order (the seeds are the outputs'
+gradients, so ``1.0 * seed`` reaches each output exactly as in eager). No
+Value node is made per example and no batch graph is sorted.
+
+The loss is the task on the batch's outputs, evaluated eagerly on leaf Values
+holding the numbers: the same expression eager fit builds, so the label (which
+picks the loss's terms) never enters a trace and one trace serves every class.
+The numbers cannot depend on the path: eager's backward of a batch visits the
+loss's nodes, then each example's model nodes in example order, then the
+regularisers (user code, run eagerly here too); this step does the same three
+parts in the same order, so every ``.grad`` receives the same additions.
+A failed guard, or an error in the generated backward, gives the batch back to
+eager fit, which then runs it (and raises what eager raises).
 """
 
 from __future__ import annotations
@@ -16,7 +25,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import autograd
-from autograd import Value
+from autograd import Value, no_grad, ops
+from autograd.compile.loops import Batched, batched, trace_program
+from autograd.mode import current_recorder, is_anomaly_enabled, is_grad_enabled
 
 from .activations import PReLU
 from .layers import MLP, Layer, Maxout, Neuron, Sequential
@@ -42,70 +53,214 @@ def compile_safe(model: Module, task: Task) -> str | None:
     return None
 
 
+class Batch:
+    """One batch's forward: the outputs as leaf Values, and what its backward needs."""
+
+    __slots__ = ("outputs", "data_loss", "leaves", "tapes", "total", "seeds")
+
+    def __init__(self, outputs: list, leaves: list, tapes: list) -> None:
+        self.outputs = outputs  # per example: a Value, or a list of Values (as the model)
+        self.leaves = leaves  # per example: its output Values, flat
+        self.tapes = tapes
+        self.data_loss: Value | None = None
+        self.total: Value | None = None  # Value(data loss) + regularisers
+        self.seeds: list | None = None  # the outputs' gradients, when the loss ran on floats
+
+
 class CompiledStep:
-    """Batch losses for ``fit`` from compiled per-example losses and regularisers."""
+    """Batches of ``fit`` through one traced, batched program (see the module docstring)."""
 
     def __init__(self, model: Module, task: Task, regs: Sequence[Callable[[Module], Any]]):
         self.model = model
         self.task = task
         self.regs = list(regs)  # user code: run eagerly, so nothing it reads is frozen
-        self._by_label: dict[Any, autograd.Compiled] = {}
-        self._regression = autograd.compile(self._example_regression, aux=True)
-        self._forward = autograd.compile(self._example_forward, aux=True)
+        self.traces = 0  # how many times the model was traced: one per fit, whatever the labels
+        self._code: Batched | None = None
+        self._ins: list = []
+        self._as_list = False
+        self._ready = False
+        self.fallbacks = 0  # batches given back to eager
 
-    def _example_regression(self, x: list, target: Any) -> tuple[Value, Any]:
+    def _seeded(self, x: list, seeds: list) -> tuple[Value, Any]:
         out = self.model(x)
-        return self.task([out], [target]), out
+        flat = [out] if isinstance(out, Value) else list(out)
+        return autograd.dot(seeds, flat), out
 
-    def _example_forward(self, x: list) -> tuple[Value, Any]:
-        return Value(0.0), self.model(x)
+    def _build(self, row: list[float]) -> bool:
+        """Trace on one example and write the batch loops, once; False if they cannot
+        be written (then every batch runs eagerly)."""
+        if self._ready:
+            return self._code is not None
+        if not is_grad_enabled():
+            return False
+        self._ready = True
+        with no_grad():
+            out = self.model(row)
+        self._as_list = not isinstance(out, Value)
+        width = len(out) if self._as_list else 1
+        self.traces += 1
+        program = trace_program(self._seeded, row, [1.0] * width)
+        if program is None or any(inp.arg is not None for inp in program.inputs):
+            return False  # only numbers are passed: every input must be a captured parameter
+        self._code = batched(program, late=range(len(row), len(row) + width))
+        self._ins = [inp.value for inp in program.inputs]
+        return self._code is not None
 
-    def outputs(self, X: Sequence) -> list:
-        """The model's outputs on ``X`` as Values holding the numbers (no graph):
-        replayed forward code, for validation and scoring."""
-        forward = self._forward
-        return [_as_values(forward(x)[1]) for x in X]
+    @staticmethod
+    def rows(X: Sequence) -> list[list[float]] | None:
+        """The examples as lists of floats (None if one is not a list of numbers)."""
+        try:
+            return [[float(v) for v in x] for x in X]
+        except (TypeError, ValueError, OverflowError):
+            return None
 
-    def _example_for(self, label: Any) -> autograd.Compiled:
-        f = self._by_label.get(label)
-        if f is None:
-            task, model = self.task, self.model
+    def forward(self, X: Sequence) -> Batch | None:
+        """The outputs on ``X`` (leaf Values), or None when the batch must run eagerly."""
+        if current_recorder() is not None or is_anomaly_enabled():
+            return None
+        rows = self.rows(X)
+        if rows is None or not self._build(rows[0]):
+            return None
+        got = self._code.forward(self._ins, rows)
+        if got is None:  # a guard failed: another path
+            self.fallbacks += 1
+            return None
+        outs, tapes = got
+        outputs, leaves = [], []
+        for row in outs:
+            vs = [Value(v) for v in row[1:]]
+            leaves.append(vs)
+            outputs.append(vs if self._as_list else vs[0])
+        return Batch(outputs, leaves, tapes)
 
-            def example(x: list) -> tuple[Value, Any]:
-                out = model(x)
-                return task([out], [label]), out
-
-            example.__name__ = f"example_loss_label_{label}"
-            f = self._by_label[label] = autograd.compile(example, aux=True)
-        return f
-
-    @property
-    def traces(self) -> int:
-        """How many times any piece was traced (the rest of the calls replayed)."""
-        pieces = [self._regression, self._forward, *self._by_label.values()]
-        return sum(p.traces for p in pieces)
-
-    def __call__(self, xb: Sequence, yb: Sequence) -> tuple[Value, list]:
-        """(the batch's loss, the model's outputs as Values holding their numbers)."""
-        terms: list[Value] = []
-        outputs: list = []
-        if self.task.classification:
-            for x, label in zip(xb, yb, strict=True):
-                loss, out = self._example_for(label)(x)
-                terms.append(loss)
-                outputs.append(out)
+    def loss(self, batch: Batch, yb: Sequence) -> Value:
+        """The batch loss, built as eager fit builds it (outputs are leaves here)."""
+        got = None
+        if self.task.loss == "cross_entropy" and self._as_list and len(batch.leaves[0]) > 1:
+            got = _cross_entropy_floats(batch.leaves, yb)
+        elif self.task.loss == "bce_logits" and len(batch.leaves[0]) == 1:
+            got = _logistic_floats(batch.leaves, yb)
+        if got is not None:
+            value, batch.seeds = got
+            data = None
         else:
-            for x, target in zip(xb, yb, strict=True):
-                loss, out = self._regression(x, target)
-                terms.append(loss)
-                outputs.append(out)
-        batch_loss = autograd.sum(terms) / len(terms)
+            data = self.task(batch.outputs, yb)
+            value = data.data
+        total = Value(value)
         for reg in self.regs:
-            batch_loss = batch_loss + reg(self.model)
-        return batch_loss, [_as_values(o) for o in outputs]
+            total = total + reg(self.model)
+        batch.data_loss, batch.total = data, total
+        return total
+
+    def backward(self, batch: Batch) -> bool:
+        """Every parameter's gradient, added as eager's backward adds it; False (grads
+        half made) if the generated backward raised: run the batch eagerly then."""
+        if batch.data_loss is not None:
+            batch.data_loss.backward()  # the loss's nodes: the outputs' gradients
+            lates = [[v.grad for v in vs] for vs in batch.leaves]
+        else:
+            lates = batch.seeds
+        try:
+            self._code.backward(1.0, self._ins, batch.tapes, lates)
+        except (ArithmeticError, ValueError):
+            self.fallbacks += 1
+            return False
+        if batch.total._rule is not None:  # regularisers: after the data's shares, as eagerly
+            batch.total.backward()
+        return True
+
+    def outputs(self, X: Sequence) -> list | None:
+        """The model's outputs on ``X`` as Values holding the numbers (no graph), for
+        validation; None if they must be computed eagerly."""
+        batch = self.forward(X)
+        return None if batch is None else batch.outputs
 
 
-def _as_values(out: Any) -> Any:
-    if isinstance(out, list):
-        return [Value(o) for o in out]
-    return Value(out)
+class _Slot:
+    """A number and its gradient, as the op table's n-ary rules read and add to them."""
+
+    __slots__ = ("data", "grad")
+
+    def __init__(self, data: float) -> None:
+        self.data = data
+        self.grad = 0.0
+
+
+def _cross_entropy_floats(leaves: list, labels: Sequence) -> tuple[float, list] | None:
+    """``cross_entropy(outputs, labels)`` (the batch mean) and every output's gradient,
+    on floats: the nodes ``nn.losses.cross_entropy`` makes, each by its op table rule,
+    visited in the order the engine's backward visits them (the loss of example 0
+    first; in an example the log-sum-exp, the shifted logits with the label's last,
+    then the max). None (the eager loss decides) if a rule raises."""
+    sub, sub_vjp = ops.SUB.forward, ops.SUB.vjp
+    lse_f, lse_vjp, max_f, max_vjp = (
+        ops.LOGSUMEXP.forward, ops.LOGSUMEXP.vjp, ops.MAX.forward, ops.MAX.vjp
+    )
+    try:
+        saved = []
+        for vs, t in zip(leaves, labels, strict=True):
+            if t.__class__ is not int or not 0 <= t < len(vs):
+                return None  # the eager loss says what is wrong with it
+            zs = [v.data for v in vs]
+            m = max_f(zs)
+            ds = [sub(z, m) for z in zs]
+            lse = lse_f(ds)
+            saved.append((zs, t, m, ds, lse, sub(lse, ds[t])))
+        n = float(len(saved))
+        total = ops.SUM.forward([s[5] for s in saved])
+        value = ops.DIV.forward(total, n)
+        g_total = 0.0 + ops.DIV.vjp(1.0, total, n, value)[0]
+        g_loss = 0.0 + g_total
+        seeds = []
+        for zs, t, m, ds, lse, loss in saved:
+            g_lse, g_dt = sub_vjp(g_loss, lse, ds[t], loss)
+            d_slots = [_Slot(d) for d in ds]
+            d_slots[t].grad += g_dt
+            lse_vjp(0.0 + g_lse, d_slots, lse)
+            z_slots = [_Slot(z) for z in zs]
+            m_slot = _Slot(m)
+            for j in [*range(t), *range(t + 1, len(zs)), t]:
+                gz, gm = sub_vjp(d_slots[j].grad, zs[j], m, ds[j])
+                z_slots[j].grad += gz
+                m_slot.grad += gm
+            max_vjp(m_slot.grad, z_slots, m)
+            seeds.append([z.grad for z in z_slots])
+    except (ArithmeticError, ValueError):
+        return None
+    return value, seeds
+
+
+def _logistic_floats(leaves: list, labels: Sequence) -> tuple[float, list] | None:
+    """``binary_cross_entropy_with_logits`` of one logit per example against labels 0
+    and 1 (the batch mean) and each logit's gradient, on floats: the terms
+    ``softplus(-z)`` (label 1) and ``softplus(z)`` (label 0) by their op table rules,
+    in the engine's order. None (the eager loss decides) for any other label, or if a
+    rule raises."""
+    softplus, sp_vjp, neg, neg_vjp = (
+        ops.SOFTPLUS.forward, ops.SOFTPLUS.vjp, ops.NEG.forward, ops.NEG.vjp
+    )
+    try:
+        saved = []
+        for vs, t in zip(leaves, labels, strict=True):
+            if t.__class__ is not int or not (t == 0 or t == 1):
+                return None
+            z = vs[0].data
+            if t == 1:
+                nz = neg(z)
+                saved.append((z, nz, softplus(nz)))
+            else:
+                saved.append((z, None, softplus(z)))
+        n = float(len(saved))
+        total = ops.SUM.forward([s[2] for s in saved])
+        value = ops.DIV.forward(total, n)
+        g_term = 0.0 + (0.0 + ops.DIV.vjp(1.0, total, n, value)[0])
+        seeds = []
+        for z, nz, term in saved:
+            if nz is None:
+                seeds.append([0.0 + sp_vjp(g_term, z, term)])
+            else:
+                g_nz = 0.0 + sp_vjp(g_term, nz, term)
+                seeds.append([0.0 + neg_vjp(g_nz, z, nz)])
+    except (ArithmeticError, ValueError):
+        return None
+    return value, seeds

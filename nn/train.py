@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
@@ -335,6 +336,8 @@ def check_features(owner: str, X: Sequence, name: str = "X") -> None:
             raise TypeError(
                 f"{owner}: {name}[{i}] must be a list of numbers (one example), got {row!r}"
             )
+        elif _plain_finite(row):
+            continue  # the common case, without naming every element
         else:
             items = [(f"{name}[{i}][{j}]", v) for j, v in enumerate(row)]
         for where, v in items:
@@ -347,6 +350,21 @@ def check_features(owner: str, X: Sequence, name: str = "X") -> None:
                 finite = False
             if not finite:
                 raise ValueError(f"{owner}: {where} = {d!r:.40} is not a finite number")
+
+
+def _plain_finite(row: Any) -> bool:
+    """True if ``row`` is a list or tuple of finite floats and ints (not bools)."""
+    if row.__class__ is not list and row.__class__ is not tuple:
+        return False
+    if not set(map(type, row)) <= _PLAIN_NUMBERS:
+        return False
+    try:
+        return math.isfinite(sum(row))  # inf or NaN in, inf or NaN out (or an overflow)
+    except OverflowError:  # an int no float can hold: the slow path names it
+        return False
+
+
+_PLAIN_NUMBERS = {float, int}
 
 
 def _flag(name: str, value: Any, allow_none: bool = False) -> Any:
@@ -438,7 +456,7 @@ def _check_outputs(outputs: list, where: str, epoch: int) -> None:
 
 def _check_weights(model: Module, params: list[Value], epoch: int) -> None:
     """FloatingPointError naming the first parameter that is inf or NaN."""
-    if all(math.isfinite(p.data) for p in params):
+    if math.isfinite(sum([p.data for p in params])):  # inf or NaN in, inf or NaN out
         return
     for name, p in model.named_parameters():
         if not math.isfinite(p.data):
@@ -447,9 +465,10 @@ def _check_weights(model: Module, params: list[Value], epoch: int) -> None:
 
 def _grad_norm(params: list[Value]) -> float:
     """The L2 norm of the gradients; scaled (hypot) only when the plain sum overflows."""
-    norm = math.sqrt(sum(p.grad * p.grad for p in params))
+    grads = [p.grad for p in params]
+    norm = math.sqrt(sum(map(operator.mul, grads, grads)))  # the same products, same order
     if norm == math.inf:
-        norm = math.hypot(*(p.grad for p in params))
+        norm = math.hypot(*grads)
     return norm
 
 
@@ -535,8 +554,8 @@ def fit(
     compile         None (default): train through ``autograd.compile`` when the
                     model is built from nn's own modules and the loss is a
                     built-in one, else eagerly; True: insist (ValueError saying
-                    why not); False: eagerly. Both give the same History, up to
-                    rounding in the last digits.
+                    why not); False: eagerly. Both give the same History, bit
+                    for bit (see ``nn.compiled_step``).
     """
     if not isinstance(model, Module):
         raise TypeError(f"fit: model must be an nn.Module, got {type(model).__name__}")
@@ -587,7 +606,8 @@ def fit(
     track = has_val or patience is not None or restore_best is True
     restore = track if restore_best is None else bool(restore_best)
     noise_rng = make_rng("fit", rng.getrandbits(64)) if eps else None
-    extra = [p for p in getattr(opt, "params", []) if id(p) not in {id(q) for q in params}]
+    own = {id(q) for q in params}  # built once: a comprehension re-made it per parameter
+    extra = [p for p in getattr(opt, "params", []) if id(p) not in own]
 
     history = History(
         task=task.to_dict(),
@@ -602,26 +622,24 @@ def fit(
         },
     )
     best_value = math.inf
-    best_state: dict[str, float] | None = None
+    best_state: list[float] | None = None
     since_best = 0
     was_training = model.training
+    modules = model.modules()  # walked once: train()/eval() per epoch would walk it again
     bar = _progress_bar(progress, epochs)
     try:
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
             epoch_lr = getattr(opt, "lr", None)
-            model.train()
+            _set_mode(modules, True)
             total = grad_norms = 0.0
             seen = hits = steps = 0
             for xb, yb in batches(X_train, y_train, batch_size, shuffle=shuffle, seed=rng):
-                if step is not None:
-                    try:
-                        batch_loss, outputs = step(xb, yb)
-                    except (ArithmeticError, ValueError):
-                        # as eagerly: a NaN output is divergence, not a bad loss input
-                        _check_outputs(_outputs(model, xb), "training", epoch)
-                        raise
+                fast = None if step is None else step.forward(xb)
+                if fast is not None:
+                    outputs = fast.outputs
                     _check_outputs(outputs, "training", epoch)
+                    batch_loss = step.loss(fast, yb)
                 else:
                     outputs = [model(x) for x in xb]
                     _check_outputs(outputs, "training", epoch)
@@ -635,7 +653,14 @@ def fit(
                     p.grad = 0.0
                 for p in extra:
                     p.grad = 0.0
-                batch_loss.backward()
+                if fast is None or not step.backward(fast):
+                    if fast is not None:  # the generated backward raised: eager says what
+                        for p in (*params, *extra):
+                            p.grad = 0.0
+                        batch_loss = task([model(x) for x in xb], yb)
+                        for reg in regs:
+                            batch_loss = batch_loss + reg(model)
+                    batch_loss.backward()
                 norm = _grad_norm(params)
                 if not math.isfinite(norm):
                     raise _diverged("the gradient norm", norm, epoch)
@@ -658,8 +683,10 @@ def fit(
                 raise _diverged("the epoch's mean gradient norm", mean_norm, epoch)
             val_loss = val_acc = None
             if has_val:
-                model.eval()
-                val_outputs = _outputs(model, X_val) if step is None else step.outputs(X_val)
+                _set_mode(modules, False)
+                val_outputs = None if step is None else step.outputs(X_val)
+                if val_outputs is None:
+                    val_outputs = _outputs(model, X_val)
                 _check_outputs(val_outputs, "validation", epoch)
                 val_loss, val_acc = _score(task, val_outputs, y_val, epoch)
 
@@ -674,8 +701,8 @@ def fit(
                 best_value = monitored
                 history.best_epoch = epoch
                 since_best = 0
-                if track:
-                    best_state = model.state_dict()
+                if track:  # the numbers, in parameter order (no names to walk for)
+                    best_state = [p.data for p in params]
             else:
                 since_best += 1
 
@@ -705,8 +732,15 @@ def fit(
             bar.close()
         model.train(was_training)
     if restore and best_state is not None:
-        model.load_state_dict(best_state)
+        for p, v in zip(params, best_state, strict=True):  # finite: _check_weights saw them
+            p.data = v
     return history
+
+
+def _set_mode(modules: list[Module], training: bool) -> None:
+    """``model.train(training)`` over a module list walked once per fit."""
+    for module in modules:
+        object.__setattr__(module, "training", training)
 
 
 def _compiled_step(

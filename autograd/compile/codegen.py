@@ -24,6 +24,7 @@ from __future__ import annotations
 import builtins
 import math
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import mul
@@ -35,6 +36,12 @@ from .passes import backward_order, interior, uses
 from .program import CONST, DETACH, INPUT, NUMBER, Program
 
 CHUNK = 200_000  # lines per generated function: pieces beyond that
+# Before Python 3.12 the builtin sum of floats adds left to right from 0, so
+# ``0.0 + a + b`` is the very same float as ``sum((a, b))`` and cheaper for
+# short sums; the batch loops (``as_parts``) write short sums that way there.
+# From 3.12 sum is compensated, and only sum() gives the engine's float.
+INLINE_SUMS = sys.version_info < (3, 12)
+_INLINE_TERMS = 257  # longer chains stay sum(): a chain is an expression that deep
 _MAX_FOLD_DEPTH = 24  # nested parentheses per expression: Python's parser allows 200
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 _MAY_RAISE = re.compile(r"/|[A-Za-z_]\w*\(")
@@ -77,6 +84,8 @@ def _tuple(items: list[str]) -> str:
 
 
 class _Writer:
+    inline_sums = False  # sums and dots as ``0.0 + a + b``: see INLINE_SUMS
+
     def __init__(self, p: Program) -> None:
         self.p = p
         self.bound: dict[str, Any] = {}
@@ -110,6 +119,8 @@ class _Writer:
             return xs[0]
         if op.arity:
             return op.code.forward.format(*xs)
+        if self.inline_sums and (op is ops.SUM or op is ops.DOT) and len(xs) <= _INLINE_TERMS:
+            return " + ".join(op.code.forward(xs))  # the op's own terms, left to right
         if op is ops.SUM:
             return f"sum({_tuple(xs)})"
         if op is ops.DOT:
@@ -160,11 +171,29 @@ def operand_layout(p: Program, order: list[int]) -> tuple[dict[int, int], list[i
     return grad_pos, grad_inputs
 
 
+@dataclass
+class Parts:
+    """The lines ``generate`` writes for a Program, before they become functions
+    (``batch.py`` puts them in a loop). Every input's gradient is summed in a
+    local ``a_<operand position>``."""
+
+    reads: list[str]  # "x = ins[k].data" per input
+    numbers: list[tuple[int, str]]  # (flat number index, name) per number variable
+    body: list[str]  # the forward's equations and guards ("return None" on a failed guard)
+    backward: list[str]  # the backward's lines, reading the names in ``tape``
+    tape: list[str]
+    outputs: list[str]
+    grad_inputs: list[int]
+    bound: dict[str, Any]
+
+
 def generate(p: Program, aux: bool = False, chunk: int = CHUNK, direct: bool = False,
-             run: bool = True) -> Generated:
+             run: bool = True, as_parts: bool = False) -> Any:
     """Source, compiled functions (unless ``run`` is False) and the operand
-    layout for ``p``."""
+    layout for ``p``; with ``as_parts``, the lines as ``Parts`` (None for a program
+    too big for one function, or with ``direct`` arguments)."""
     w = _Writer(p)
+    w.inline_sums = as_parts and INLINE_SUMS
     name = w.name
     kinds, eqns = p.kinds, p.eqns
     result = p.result
@@ -192,8 +221,10 @@ def generate(p: Program, aux: bool = False, chunk: int = CHUNK, direct: bool = F
     if kinds[result][0] == INPUT:
         into[result] = into.get(result, 0) + 1
     big = 2 * len(eqns) + len(kinds) > chunk  # generated in pieces
+    if as_parts and (direct or big):
+        return None
     local = {} if direct or big else {
-        o: f"a_{grad_pos[o]}" for o, c in into.items() if c > 1
+        o: f"a_{grad_pos[o]}" for o, c in into.items() if c > 1 or as_parts
     }
 
     def add_to_input(o: int, expr: str) -> str:
@@ -323,6 +354,14 @@ def generate(p: Program, aux: bool = False, chunk: int = CHUNK, direct: bool = F
     if aux:
         ret += f", {_tuple(outs[1:]) if len(outs) > 1 else '()'}"
 
+    if as_parts:
+        heads = [k for k, _ in kinds if k in (INPUT, NUMBER)]  # fwd's first lines, in order
+        return Parts(
+            reads=[line for k, line in zip(heads, fwd, strict=False) if k == INPUT],
+            numbers=[(where, name[v]) for v, (k, where) in enumerate(kinds) if k == NUMBER],
+            body=fwd[len(heads):], backward=bwd, tape=tape, outputs=outs,
+            grad_inputs=grad_inputs, bound=w.bound,
+        )
     header = (
         f"# autograd.compile: {len(eqns)} equations, {len(p.inputs)} inputs "
         f"({len(grad_inputs)} differentiable), {len(p.guards) + len(p.env_guards)} guards"

@@ -120,6 +120,12 @@ def test_agreement_tolerance():
         workloads.check_agreement("t", {"a": R(1.0), "b": R(float("nan"))})
 
 
+def _has_torch() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
 def test_tiny_run_prints_the_report_and_writes_json(tmp_path):
     path = tmp_path / "bench.json"
     out = io.StringIO()
@@ -144,13 +150,21 @@ def test_tiny_run_prints_the_report_and_writes_json(tmp_path):
     data = json.loads(path.read_text())
     keys = [w["key"] for w in data["workloads"]]
     assert keys[:2] == ["demo-binary", "demo-mlp"] and any(k.startswith("sum") for k in keys)
-    assert "compile-fit" not in keys  # reported in its own section, not as engine columns
+    for key in ("compile-fit", "compile-fit-moons15", "compile-digits"):
+        assert key not in keys  # reported in their own section, not as engine columns
     assert {t["status"] for t in data["targets"]} <= {"PASS", "FAIL", "SKIP"}
-    assert len(data["targets"]) == 12
-    # the five targets of autograd.compile come last, and every one was measured
+    assert len(data["targets"]) == 15
+    # the targets of autograd.compile and fit come last, and every one was measured
+    # (PyTorch's digits row only when torch is installed)
     compile_targets = data["targets"][7:]
     assert "trace + code generation" in compile_targets[3]["name"]
-    assert all(t["status"] != "SKIP" for t in compile_targets), compile_targets
+    assert "digits epoch compiled at most 10x PyTorch" in compile_targets[-1]["name"]
+    measured = compile_targets if _has_torch() else compile_targets[:-1]
+    assert all(t["status"] != "SKIP" for t in measured), compile_targets
+    digits = data["compile"]["digits"]
+    assert digits["epoch_s"]["ours:compile=True"] > 0
+    assert digits["epoch_s"]["ours:compile=False"] > 0
+    assert "1 thread" in text and "digits epoch" in text
     rows = {r["key"]: r for w in data["workloads"] for r in w["rows"]}
     for key in ("demo-binary", "demo-binary:compiled", "demo-mlp", "demo-mlp:compiled"):
         assert rows[key]["ours/floats"] > 0 and rows[key]["floats"] > 0, key
