@@ -99,7 +99,7 @@ def plot_history(history: Any, path: str | os.PathLike | None = None, title: str
             ax.axvline(best, color=_BEST, linestyle=":", linewidth=1, label=f"best epoch {best}")
         ax.set_xlabel("epoch")
         ax.grid(True, alpha=0.3)
-        ax.legend(loc="best", fontsize=8, frameon=False)
+        ax.legend(loc="best", fontsize=12, frameon=False)
     if title:
         fig.suptitle(title)
     if path is not None:
@@ -200,7 +200,7 @@ def plot_decision_boundary(
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     ax.set_title(title or "decision boundary")
-    ax.legend(loc="best", fontsize=8, framealpha=0.8)
+    ax.legend(loc="best", fontsize=12, framealpha=0.8)
     if path is not None:
         save_svg(fig, path)
     return fig
@@ -255,7 +255,7 @@ def plot_confusion_matrix(
             ax.add_patch(_cell(j, i, colors[i][j]))
             if count:
                 dark = sum(colors[i][j]) < 1.6
-                ax.text(j, i, str(count), ha="center", va="center", fontsize=9,
+                ax.text(j, i, str(count), ha="center", va="center", fontsize=12,
                         color="white" if dark else "black")
     correct = sum(rows[i][i] for i in range(k))
     total = sum(map(sum, rows))
@@ -270,7 +270,7 @@ def plot_confusion_matrix(
     for side in ax.spines.values():
         side.set_visible(False)
     accuracy = f"{correct} of {total} right ({100 * correct / total:.1f}%)" if total else ""
-    ax.set_title("\n".join(t for t in (title or "confusion matrix", accuracy) if t), fontsize=10)
+    ax.set_title("\n".join(t for t in (title or "confusion matrix", accuracy) if t), fontsize=12)
     if path is not None:
         save_svg(fig, path)
     return fig
@@ -310,7 +310,7 @@ def plot_digits(
     top = max(max(p) for p in pictures) or 1.0
     cols = max(1, min(int(columns), len(pictures)))
     nrows = math.ceil(len(pictures) / cols)
-    fig = _figure(1.05 * cols + 0.2, 1.3 * nrows + (0.5 if title else 0.1))
+    fig = _figure(1.6 * cols + 0.2, 1.6 * nrows + (0.6 if title else 0.1))  # 12 pt captions
     axes = fig.subplots(nrows, cols, squeeze=False)
     for n, ax in enumerate(ax for row in axes for ax in row):
         if n >= len(pictures):
@@ -327,9 +327,9 @@ def plot_digits(
             side.set_linewidth(0.6)
         if captions is not None:
             color = "black" if caption_colors is None else caption_colors[n]
-            ax.set_title(captions[n], fontsize=8, color=color, pad=2)
+            ax.set_title(captions[n], fontsize=12, color=color, pad=2)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title, fontsize=12)
     if path is not None:
         save_svg(fig, path)
     return fig
@@ -363,8 +363,8 @@ def plot_misclassified(
         ax = fig.subplots()
         ax.set_axis_off()
         ax.text(0.5, 0.5, f"none of the {len(X)} examples was misclassified",
-                ha="center", va="center", fontsize=10)
-        fig.suptitle(heading, fontsize=10)
+                ha="center", va="center", fontsize=12)
+        fig.suptitle(heading, fontsize=12)
         if path is not None:
             save_svg(fig, path)
         return fig

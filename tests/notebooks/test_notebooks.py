@@ -210,9 +210,9 @@ def test_notebook_runs_top_to_bottom(path: Path):
     assert ran == list(range(1, len(ran) + 1)), f"{path.name}: cells ran out of order: {ran}"
 
 
-# Projection-ready: the notebooks below call lecture_style.use() (12 pt text or more,
-# colour-blind-safe class colours) and set no smaller font anywhere. (01 is edited elsewhere.)
-STYLED = [name for name in EXPECTED if not name.startswith(("01_", "11_"))]
+# Projection-ready: every notebook calls lecture_style.use() (12 pt text or more,
+# colour-blind-safe class colours) and sets no smaller font anywhere.
+STYLED = EXPECTED
 
 
 @pytest.mark.parametrize("name", STYLED)
