@@ -11,6 +11,7 @@ reproducible and never goes red on an example no one can replay.
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,20 @@ def _skip_line(terminalreporter) -> None:
     if other:
         parts.append(f"{other} for other reasons (pytest -rs says which)")
     terminalreporter.write_line(f"skipped {len(skipped)}: " + "; ".join(parts))
+
+
+@pytest.fixture(scope="session")
+def chromium_paths() -> tuple[str, str]:
+    """(chromium, chromedriver) for the browser tests, or a skip naming what is missing."""
+    chrome = next(
+        (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p),
+        None,
+    )
+    driver = shutil.which("chromedriver")
+    missing = [name for name, p in (("chromium", chrome), ("chromedriver", driver)) if not p]
+    if missing:
+        pytest.skip(
+            f"browser test needs {' and '.join(missing)} on PATH "
+            "(Debian: apt-get install -y chromium chromium-driver)"
+        )
+    return chrome, driver

@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -91,24 +90,9 @@ def test_math_conversion_skips_code_and_unescapes_html():
 # --- in a real browser ----------------------------------------------------------------------
 
 
-def _find_browser() -> tuple[str, str]:
-    chrome = next(
-        (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p),
-        None,
-    )
-    driver = shutil.which("chromedriver")
-    missing = [name for name, p in (("chromium", chrome), ("chromedriver", driver)) if not p]
-    if missing:
-        pytest.skip(
-            f"browser test needs {' and '.join(missing)} on PATH "
-            "(Debian: apt-get install -y chromium chromium-driver)"
-        )
-    return chrome, driver
-
-
 @pytest.fixture(scope="module")
-def browser():
-    chrome, driver_path = _find_browser()
+def browser(chromium_paths):
+    chrome, driver_path = chromium_paths
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
