@@ -79,6 +79,7 @@ class CompiledStep:
         self._ins: list = []
         self._as_list = False
         self._ready = False
+        self._row_len = -1  # how many numbers the traced example had
         self.fallbacks = 0  # batches given back to eager
 
     def _seeded(self, x: list, seeds: list) -> tuple[Value, Any]:
@@ -94,6 +95,7 @@ class CompiledStep:
         if not is_grad_enabled():
             return False
         self._ready = True
+        self._row_len = len(row)
         with no_grad():
             out = self.model(row)
         self._as_list = not isinstance(out, Value)
@@ -108,19 +110,23 @@ class CompiledStep:
 
     @staticmethod
     def rows(X: Sequence) -> list[list[float]] | None:
-        """The examples as lists of floats (None if one is not a list of numbers)."""
+        """The examples as lists of floats, all of one length (None if one is not a
+        list of numbers, or differs in length: eager then raises the model's error)."""
         try:
-            return [[float(v) for v in x] for x in X]
+            rows = [[float(v) for v in x] for x in X]
         except (TypeError, ValueError, OverflowError):
             return None
+        if not rows or any(len(r) != len(rows[0]) for r in rows):
+            return None
+        return rows
 
     def forward(self, X: Sequence) -> Batch | None:
         """The outputs on ``X`` (leaf Values), or None when the batch must run eagerly."""
         if current_recorder() is not None or is_anomaly_enabled():
             return None
         rows = self.rows(X)
-        if rows is None or not self._build(rows[0]):
-            return None
+        if rows is None or not self._build(rows[0]) or len(rows[0]) != self._row_len:
+            return None  # the loops read exactly the traced example's numbers
         got = self._code.forward(self._ins, rows)
         if got is None:  # a guard failed: another path
             self.fallbacks += 1

@@ -197,3 +197,20 @@ def test_logistic_loss_on_floats_is_the_engines_to_the_bit(logits):
     assert value == loss.data
     assert seeds == [[v.grad] for v in leaves]
 
+
+
+@pytest.mark.parametrize("bad_row", [(), [0.5], [0.5, 0.5, 0.5]])
+def test_a_row_of_another_length_raises_as_eager_does(bad_row):
+    """The generated loops read exactly the traced example's numbers: a shorter row
+    once raised a bare IndexError from them, and a longer one was cut silently."""
+    X = [[0.0, 0.0], bad_row]
+    errors = []
+    for compile_ in (True, False):
+        nn.manual_seed(0)
+        model = nn.MLP(2, [3, 1])
+        with pytest.raises(ValueError) as err:
+            nn.fit(model, X, [0, 1], epochs=1, progress=False, loss="bce_logits",
+                   compile=compile_)
+        errors.append(str(err.value))
+    assert errors[0] == errors[1]
+    assert "MLP" in errors[0]
