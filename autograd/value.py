@@ -24,9 +24,9 @@ from .mode import (
     AnomalyError,
     creation_sites,
     current_recorder,
-    is_anomaly_enabled,
     is_grad_enabled,
 )
+from .mode import _local as _thread_state
 
 Number = int | float
 _REAL = (float, int)
@@ -568,10 +568,12 @@ def _observe_raise(rule: ops.Op) -> None:
 
 def _check_anomaly(v: Value, rule: ops.Op | None = None, a=None, b=None) -> None:
     """Observe a new node: anomaly checks, and a compile trace's record of it."""
-    recorder = current_recorder()
+    state = _thread_state  # current_recorder() and is_anomaly_enabled(), inlined: per node
+    recorder = getattr(state, "recorder", None)
     if recorder is not None:
         recorder.created(v, rule, a, b)
-    if not is_anomaly_enabled():
+    depths = getattr(state, "depths", None)
+    if depths is None or depths[1] == 0:
         return
     site = _creation_site()
     creation_sites()[v] = site

@@ -14,6 +14,7 @@ eagerly with one warning that says why.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import threading
 import warnings
@@ -28,70 +29,124 @@ from .args import flatten, rebuild, top_level_numbers
 from .codegen import Generated, generate, operand_layout
 from .passes import backward_order, prune
 from .program import CONST, DETACH, INPUT, NUMBER, Eqn, Guard, Input, Program
-from .trace import Recorder, Refused, env_guards, env_holds
+from .trace import Recorder, Refused, env_guards, env_holds, gc_paused
 
 __all__ = ["Compiled", "Eqn", "Guard", "Input", "Program", "compile"]
 
 MAX_PATHS = 8  # traces kept per argument structure; beyond that fn runs eagerly
-INTERPRET_ABOVE = 80_000  # equations: bigger programs are walked, not compiled
+INTERPRET_ABOVE = 80_000  # equations: bigger programs are always walked, never compiled
+GENERATE_AFTER = 32  # replays of a path walked before its code is generated (see Trace)
 _FAILED = object()  # a replay raised: eager decides what happens
 
 
 class Trace:
-    """One recorded path: its Program and the code generated from it."""
+    """One recorded path: its Program, and the backend that replays it.
+
+    A path is first replayed by walking its equations (``interp``: nothing to
+    build), and from its ``GENERATE_AFTER``-th replay on by generated Python
+    code (``codegen``), whose ``compile()`` costs more than many eager calls:
+    it is paid only by a path that is replayed enough to win it back. Both give
+    eager's numbers bit for bit; a node made by one backend is differentiated
+    by the same backend.
+    """
 
     def __init__(self, name: str, program: Program, aux: bool, aux_shape: Any,
                  arg_captured: tuple) -> None:
-        direct = any(i >= 0 for i in arg_captured)
-        self.program = program
-        self._source = (aux, direct)
-        if len(program.eqns) > INTERPRET_ABOVE:
-            # too big to compile cheaply: walk the Program (same rules, same order)
-            _, grad_inputs = operand_layout(program, backward_order(program))
-            forward, backward = interp.build(program, grad_inputs)
-            self._code = None
-            gen = Generated("", forward, backward, grad_inputs)
+        self.name = name
+        self._recorded: Program | None = program  # pruned when first needed (``program``)
+        self._program: Program | None = None
+        self._pruning = threading.Lock()
+        self.aux = aux
+        self.direct = any(i >= 0 for i in arg_captured)
+        self.env = program.env_guards
+        self.template = list(program._in_value)  # captured Values; None for arguments
+        self.arg_slots = [(i, k) for i, k in enumerate(program._in_arg) if k >= 0]
+        self.aux_shape = aux_shape
+        self.arg_captured = arg_captured
+        self.backend: Backend | None = None
+        self.replays = 0
+
+    @property
+    def program(self) -> Program:
+        """The recorded Program after the passes (made at the first replay, or
+        when read: the first call itself needs none of it)."""
+        program = self._program
+        if program is None:
+            with self._pruning:
+                if self._program is None:
+                    self._program = prune(self._recorded)
+                    self._recorded = None
+                program = self._program
+        return program
+
+    @functools.cached_property
+    def captured_ids(self) -> dict[int, int]:
+        """Captured input's id -> its input index (made when a call has Value
+        arguments to compare with them, not for a function of captured Values only)."""
+        return {id(inp.value): i for i, inp in enumerate(self.program.inputs) if inp.arg is None}
+
+    def backend_for_a_call(self) -> Backend:
+        """The backend this replay runs: walked at first, generated once the path
+        has earned it (programs too big to compile are always walked)."""
+        self.replays += 1
+        b = self.backend
+        if b is None:
+            b = self.backend = Backend(self, generated=False)
+        if (not b.generated and self.replays > GENERATE_AFTER
+                and len(self.program.eqns) <= INTERPRET_ABOVE):
+            b = self.backend = Backend(self, generated=True)
+        return b
+
+    @property
+    def code(self) -> str:
+        """The generated source (written on demand while the path is walked)."""
+        b = self.backend
+        if b is not None and b.generated:
+            return b.code
+        if len(self.program.eqns) > INTERPRET_ABOVE:
+            note = "always, as it is too big to compile cheaply; this is the code it would be"
         else:
-            gen = generate(program, aux=aux, direct=direct)
-            self._code = gen.code
+            note = f"until its replay {GENERATE_AFTER + 1}, and from then on by this code"
+        header, rest = generate(
+            self.program, aux=self.aux, direct=self.direct, run=False
+        ).code.split("\n", 1)
+        return (f"{header}\n# replayed by walking its equations (autograd.compile.interp) "
+                f"{note}\n{rest}")
+
+
+class Backend:
+    """Replay functions for one Trace, and the op of the nodes they make."""
+
+    def __init__(self, trace: Trace, generated: bool) -> None:
+        program = trace.program
+        self.trace = trace
+        self.generated = generated
+        if generated:
+            gen = generate(program, aux=trace.aux, direct=trace.direct)
+            self.code = gen.code
+        else:  # walk the Program (same rules, same order)
+            order = backward_order(program)
+            _, grad_inputs = operand_layout(program, order)
+            forward, backward = interp.build(program, grad_inputs, order)
+            gen = Generated("", forward, backward, grad_inputs)
+            self.code = ""
         self.forward = gen.forward
         self.backward = gen.backward
-        self.env = program.env_guards
-        self.template = [inp.value if inp.arg is None else None for inp in program.inputs]
-        self.arg_slots = [(i, inp.arg) for i, inp in enumerate(program.inputs)
-                          if inp.arg is not None]
         self.grad_inputs = gen.grad_inputs
         n = len(gen.grad_inputs)
         self.prefix = n if gen.grad_inputs == list(range(n)) else None
-        self.aux_shape = aux_shape
-        self.captured_ids = {  # captured input's id -> its input index
-            id(inp.value): i for i, inp in enumerate(program.inputs) if inp.arg is None
-        }
-        self.arg_captured = arg_captured
-        op = ops.Op(f"compiled {name}", ops.NARY, _no_forward, _no_vjp, self)
+        op = ops.Op(f"compiled {trace.name}", ops.NARY, _no_forward, _no_vjp, self)
         backward = self.backward
 
         def step(node: Value, g: float) -> None:
             try:
                 backward(g, node._a, node._b[0])
             except (ArithmeticError, ValueError) as err:
-                _backward_eager_error(self, node, g)
+                _backward_eager_error(trace, node, g)
                 raise err from None
 
         op.node_step = step
         self.op = op
-
-    @property
-    def code(self) -> str:
-        """The generated source (written on demand for an interpreted program)."""
-        if self._code is None:
-            aux, direct = self._source
-            self._code = (
-                "# autograd.compile: this program is replayed by walking its equations "
-                "(autograd.compile.interp);\n# this is the code it would compile to\n"
-                + generate(self.program, aux=aux, direct=direct, run=False).code
-            )
-        return self._code
 
     def operands(self, ins: list) -> list:
         if self.prefix is not None:
@@ -113,7 +168,7 @@ class Trace:
             full = list(ins)
             for j, i in enumerate(self.grad_inputs):
                 full[i] = stand[j]
-            root = rebuild_graph(self.program, full, nums)
+            root = rebuild_graph(self.trace.program, full, nums)
             try:
                 firsts = grad(root, stand, create_graph=True)
             except (ArithmeticError, ValueError) as err:
@@ -124,7 +179,7 @@ class Trace:
         try:
             self.backward(g, slots, tape)
         except (ArithmeticError, ValueError) as err:
-            _backward_eager_error(self, node, g)
+            _backward_eager_error(self.trace, node, g)
             raise err from None
         return [s.grad for s in slots]
 
@@ -310,7 +365,7 @@ class Compiled:
     def _replay(self, trace: Trace, raw: list, nums: list, vals: list) -> Any:
         if trace.env and not env_holds(trace.env, raw):
             return None
-        if trace.captured_ids and vals and _arg_captured(trace, vals) != trace.arg_captured:
+        if vals and trace.captured_ids and _arg_captured(trace, vals) != trace.arg_captured:
             return None
         if trace.arg_slots:
             ins = trace.template.copy()
@@ -318,8 +373,9 @@ class Compiled:
                 ins[i] = vals[k]
         else:
             ins = trace.template
+        backend = trace.backend_for_a_call()
         try:
-            got = trace.forward(ins, nums)
+            got = backend.forward(ins, nums)
         except Exception:  # noqa: BLE001 - eager decides (raise, or a path fn catches)
             return _FAILED
         if got is None:
@@ -327,7 +383,7 @@ class Compiled:
         if not is_grad_enabled():
             value = Value(got[0])
         else:
-            value = _node(got[0], trace.op, trace.operands(ins), (got[1], ins, nums))
+            value = _node(got[0], backend.op, backend.operands(ins), (got[1], ins, nums))
         if self.aux:
             return value, _refill(trace.aux_shape, iter(got[2]))
         return value
@@ -373,6 +429,7 @@ class Compiled:
                 )
             del t_args, t_kwargs
             aux_values: list[Value] = []
+            extra = None
             shape = None
             if self.aux:
                 result, extra = _split_aux(self.__name__, result)
@@ -382,31 +439,39 @@ class Compiled:
                     f"autograd.compile: {self.__name__} must return a Value, got {result!r} "
                     f"({result.__class__.__name__})"
                 )
-            try:
-                program = rec.finish(result, aux_values)
-                program.env_guards[:0] = env
-                del result, aux_values, rec
-                program = prune(program)
-                trace = Trace(self.__name__, program, self.aux, shape,
-                              _arg_captured_ids(program, vals))
-            except Refused as why:
-                return self._refuse(key, str(why), args, kwargs)
+            with gc_paused():
+                try:
+                    program = rec.finish(result, aux_values)
+                    program.env_guards[:0] = env
+                    trace = Trace(self.__name__, program, self.aux, shape,
+                                  _arg_captured_ids(program, vals))
+                except Refused as why:
+                    refused = str(why)
+                else:
+                    refused = None
+                    # This call's answer is the traced graph itself, given back to the
+                    # real arguments: eager's graph of this call, nothing replayed.
+                    changed = rec.inputs_changed() or not env_holds(program.env_guards, raw)
+                    out = rec.give_back(result, vals)
+            if refused is not None:
+                return self._refuse(key, refused, args, kwargs)
+            del aux_values
+            if self.aux:
+                out = (out, _numbers_like(extra))
+            if changed:
+                # fn changed a number it reads: no replay can repeat this call
+                # (see README, "What compile assumes")
+                return self._refuse(
+                    key, "fn changed a number it reads while it was traced", None, None, out
+                )
             paths.append(trace)
             self._latest = trace
-        out = self._replay(trace, raw, nums, vals)
-        if out is None or out is _FAILED:
-            # the same arguments no longer pass the trace's own guards: fn changed
-            # something it reads (see README, "What compile assumes")
-            with self._lock:
-                if trace in paths:
-                    paths.remove(trace)
-            return self._refuse(
-                key, "fn changed a number it reads while it was traced", args, kwargs
-            )
         return out
 
 
 def _arg_captured_ids(program: Program, vals: list) -> tuple:
+    if not vals:
+        return ()
     captured = {id(inp.value): i for i, inp in enumerate(program.inputs) if inp.arg is None}
     return tuple(captured.get(id(v), -1) for v in vals) if captured else ()
 

@@ -52,8 +52,10 @@ def _guard_test(g: Any, program: Program) -> Callable[[list, list], bool]:
     return lambda v, ins: repr(ins[where]) == result
 
 
-def build(program: Program, grad_inputs: list[int]) -> tuple[Callable, Callable]:
-    """(forward, backward) with the generated functions' signatures."""
+def build(program: Program, grad_inputs: list[int],
+          order: list[int] | None = None) -> tuple[Callable, Callable]:
+    """(forward, backward) with the generated functions' signatures; ``order`` is
+    ``passes.backward_order(program)`` when the caller has it already."""
     kinds, eqns = program.kinds, program.eqns
     n = len(kinds)
     init: list[Any] = [None] * n
@@ -96,12 +98,11 @@ def build(program: Program, grad_inputs: list[int]) -> tuple[Callable, Callable]
             return None
         return v[result], v, tuple(v[o] for o in outputs[1:])
 
-    order = [(eqns[i].op, eqns[i].op.arity, eqns[i].operands, eqns[i].out)
-             for i in backward_order(program)]
-    position = {}
-    for j, i in enumerate(grad_inputs):
-        var = next(v for v, w in inputs if w == i)
-        position[var] = j
+    if order is None:
+        order = backward_order(program)
+    order = [(eqns[i].op, eqns[i].op.arity, eqns[i].operands, eqns[i].out) for i in order]
+    var_of_input = {w: v for v, w in inputs}
+    position = {var_of_input[i]: j for j, i in enumerate(grad_inputs)}
     receives = bytearray(n)  # 1: an input (operand position), 2: an interior node
     for var in range(n):
         kind, where = kinds[var]

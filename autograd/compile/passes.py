@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .. import ops
-from .program import DETACH, EQN, PRUNED, Program
+from .program import DETACH, EQN, Program
 
 # Ops whose forward never raises on any float: their unused results can go.
 _CANNOT_RAISE = frozenset(
@@ -41,33 +41,30 @@ def prune(p: Program) -> Program:
         needed[g.var] = 1
         if g.other_is_var:
             needed[g.other] = 1
-    for e in p.eqns:
-        if can_raise(e.op):
-            needed[e.out] = 1
+    ops_, outs, args, start = p._op, p._out, p._args, p._start
+    for op, out in zip(ops_, outs, strict=True):
+        if id(op) not in _CANNOT_RAISE and can_raise(op):
+            needed[out] = 1
     keep = []
-    for e in reversed(p.eqns):
-        if needed[e.out]:
-            keep.append(e)
-            for o in e.operands:
+    for i in range(len(ops_) - 1, -1, -1):
+        if needed[outs[i]]:
+            keep.append(i)
+            for o in args[start[i]:start[i + 1]]:
                 needed[o] = 1
-    if len(keep) == len(p.eqns):
+    if len(keep) == len(ops_):
         return p
     keep.reverse()
-    kinds = list(p.kinds)
-    for e in p.eqns:
-        kinds[e.out] = (PRUNED, None)
-    for i, e in enumerate(keep):
-        kinds[e.out] = (EQN, i)
-    position = {id(e): i for i, e in enumerate(keep)}
+    q = p.copy_eqns(keep)
     # a guard checked after k equations of the old list: after as many of the kept ones
     kept_before = []
     n = 0
-    for e in p.eqns:
+    kept = set(keep)
+    for i in range(len(ops_)):
         kept_before.append(n)
-        n += id(e) in position
+        n += i in kept
     kept_before.append(n)
-    guards = [replace(g, at=kept_before[g.at]) for g in p.guards]
-    return replace(p, kinds=kinds, eqns=keep, guards=guards)
+    q.guards = [replace(g, at=kept_before[g.at]) for g in p.guards]
+    return q
 
 
 def interior(p: Program, var: int) -> bool:

@@ -19,7 +19,9 @@ tracer saw, so a Program keeps no graph and no argument alive.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from array import array
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .. import ops
@@ -44,10 +46,10 @@ class _Detach:
 DETACH = _Detach()
 
 
-@dataclass(frozen=True, slots=True)
-class Input:
+class Input(NamedTuple):
     """A Value read at every call: argument ``arg`` of the flattened arguments,
-    or (``arg`` None) the captured Value ``value``."""
+    or (``arg`` None) the captured Value ``value``. (A named tuple: a trace with
+    many arguments makes many.)"""
 
     label: str
     arg: int | None = None
@@ -104,32 +106,150 @@ class EnvGuard:
         return f"{self.kind} {self.name} == {self.value!r}"
 
 
-@dataclass
-class Program:
-    """Inputs, equations, guards and outputs of one traced path."""
+_KIND_NAMES = (INPUT, NUMBER, CONST, EQN, PRUNED)
+_I, _N, _C, _E, _P = range(5)  # a variable's kind, as stored
+_new_tuple = tuple.__new__
 
-    name: str
-    kinds: list[tuple[str, Any]] = field(default_factory=list)  # per variable
-    inputs: list[Input] = field(default_factory=list)
-    numbers: list[int] = field(default_factory=list)  # flat number index per number var
-    eqns: list[Eqn] = field(default_factory=list)
-    guards: list[Guard] = field(default_factory=list)
-    env_guards: list[EnvGuard] = field(default_factory=list)
-    outputs: list[int] = field(default_factory=list)  # the result, then aux values
-    labels: dict[int, str] = field(default_factory=dict)  # var -> label, where one was given
+
+class _Kinds(Sequence):
+    """``program.kinds[var]``: (kind, where), read from the Program's columns.
+    where is the input's index, the number's flat index, the constant itself,
+    or the equation's index."""
+
+    __slots__ = ("_p",)
+
+    def __init__(self, program: Program) -> None:
+        self._p = program
+
+    def __len__(self) -> int:
+        return len(self._p._kind)
+
+    def __getitem__(self, var: int) -> tuple[str, Any]:
+        p = self._p
+        code = p._kind[var]
+        if code == _C:
+            return (CONST, p._const[p._where[var]])
+        return (_KIND_NAMES[code], None if code == _P else p._where[var])
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        p = self._p
+        consts, names = p._const, _KIND_NAMES
+        for code, where in zip(p._kind, p._where, strict=True):
+            if code == _C:
+                yield (CONST, consts[where])
+            else:
+                yield (names[code], None if code == _P else where)
+
+
+class _Eqns(Sequence):
+    """``program.eqns[i]``: the i-th equation, read from the Program's columns."""
+
+    __slots__ = ("_p",)
+
+    def __init__(self, program: Program) -> None:
+        self._p = program
+
+    def __len__(self) -> int:
+        return len(self._p._op)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        p = self._p
+        if i < 0:
+            i += len(p._op)
+        start = p._start
+        out = p._out[i]
+        return _new_tuple(Eqn, (p._op[i], tuple(p._args[start[i]:start[i + 1]]), out,
+                                p.labels.get(out, ""), bool(p._no_grad[i])))
+
+    def __iter__(self) -> Iterator[Eqn]:
+        p = self._p
+        args, start, labels = p._args, p._start, p.labels
+        for i, (op, out, no_grad) in enumerate(zip(p._op, p._out, p._no_grad, strict=True)):
+            yield _new_tuple(Eqn, (op, tuple(args[start[i]:start[i + 1]]), out,
+                                   labels.get(out, ""), bool(no_grad)))
+
+
+class _Inputs(Sequence):
+    """``program.inputs[i]``: the i-th ``Input``, read from the Program's columns."""
+
+    __slots__ = ("_p",)
+
+    def __init__(self, program: Program) -> None:
+        self._p = program
+
+    def __len__(self) -> int:
+        return len(self._p._in_value)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        p = self._p
+        arg = p._in_arg[i]
+        return _new_tuple(Input, (p._in_label[i], None if arg < 0 else arg, p._in_value[i],
+                                  bool(p._in_constant[i])))
+
+    def __iter__(self) -> Iterator[Input]:
+        p = self._p
+        for label, arg, value, constant in zip(
+            p._in_label, p._in_arg, p._in_value, p._in_constant, strict=True
+        ):
+            yield _new_tuple(Input, (label, None if arg < 0 else arg, value, bool(constant)))
+
+
+class Program:
+    """Inputs, equations, guards and outputs of one traced path.
+
+    Variables and equations are kept in columns (arrays of numbers, a list of
+    ops), about 40 bytes an equation where a tuple per equation costs ten
+    times that: a trace may hold a million. ``kinds`` and ``eqns`` read them
+    as ``(kind, where)`` pairs and ``Eqn`` tuples.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._in_label: list[str] = []  # per input: its label
+        self._in_arg = array("q")  # per input: its flat argument index, or -1 (captured)
+        self._in_value: list[Any] = []  # per input: the captured Value (None for an argument)
+        self._in_constant = bytearray()  # per input: 1 for a Constant
+        self.inputs = _Inputs(self)
+        self.numbers: list[int] = []  # flat number index per number var
+        self.guards: list[Guard] = []
+        self.env_guards: list[EnvGuard] = []
+        self.outputs: list[int] = []  # the result, then aux values
+        self.labels: dict[int, str] = {}  # var -> label, where one was given
+        self._kind = bytearray()  # per variable: _I, _N, _C, _E or _P
+        self._where = array("q")  # per variable: input, number, constant or equation index
+        self._const = array("d")  # the constants' numbers
+        self._op: list[Any] = []  # per equation: its op
+        self._args = array("q")  # every equation's operands, one after another
+        self._start = array("q", [0])  # equation i's operands: _args[_start[i]:_start[i + 1]]
+        self._out = array("q")  # per equation: its variable
+        self._no_grad = bytearray()  # per equation: 1 when no gradient flows through it
+        self.kinds = _Kinds(self)
+        self.eqns = _Eqns(self)
 
     # --- building ------------------------------------------------------------
 
     def new_var(self, kind: str, where: Any, label: str = "") -> int:
-        var = len(self.kinds)
-        self.kinds.append((kind, where))
+        var = len(self._kind)
+        code = _KIND_NAMES.index(kind)
+        if code == _C:
+            self._const.append(where)
+            where = len(self._const) - 1
+        self._kind.append(code)
+        self._where.append(-1 if where is None else where)
         if label:
             self.labels[var] = label
         return var
 
     def add_input(self, inp: Input) -> int:
-        self.inputs.append(inp)
-        return self.new_var(INPUT, len(self.inputs) - 1, inp.label)
+        self._in_label.append(inp.label)
+        self._in_arg.append(-1 if inp.arg is None else inp.arg)
+        self._in_value.append(inp.value)
+        self._in_constant.append(1 if inp.constant else 0)
+        return self.new_var(INPUT, len(self._in_value) - 1, inp.label)
 
     def add_number(self, flat_index: int, label: str = "") -> int:
         self.numbers.append(flat_index)
@@ -139,9 +259,41 @@ class Program:
         return self.new_var(CONST, float(value))
 
     def add_eqn(self, op: Any, operands: tuple[int, ...], no_grad: bool = False) -> int:
-        out = self.new_var(EQN, len(self.eqns))
-        self.eqns.append(Eqn(op, operands, out, "", no_grad))
+        out = len(self._kind)
+        self._kind.append(_E)
+        self._where.append(len(self._op))
+        self._op.append(op)
+        self._args.extend(operands)
+        self._start.append(len(self._args))
+        self._out.append(out)
+        self._no_grad.append(1 if no_grad else 0)
         return out
+
+    def copy_eqns(self, keep: list[int]) -> Program:
+        """A Program with the same variables, guards and outputs, and only the
+        equations ``keep`` (indices, in order); the others' variables become
+        PRUNED. Guards keep their ``at`` as given: the caller maps them."""
+        q = Program(self.name)
+        q._in_label, q._in_arg = self._in_label, self._in_arg
+        q._in_value, q._in_constant = self._in_value, self._in_constant
+        q.numbers = self.numbers
+        q.guards, q.env_guards = self.guards, self.env_guards
+        q.outputs, q.labels = self.outputs, self.labels
+        q._kind, q._where, q._const = bytearray(self._kind), array("q", self._where), self._const
+        for out in self._out:
+            q._kind[out] = _P
+            q._where[out] = -1
+        args, start = self._args, self._start
+        for i in keep:
+            out = self._out[i]
+            q._kind[out] = _E
+            q._where[out] = len(q._op)
+            q._op.append(self._op[i])
+            q._args.extend(args[start[i]:start[i + 1]])
+            q._start.append(len(q._args))
+            q._out.append(out)
+            q._no_grad.append(self._no_grad[i])
+        return q
 
     # --- reading -------------------------------------------------------------
 

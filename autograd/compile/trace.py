@@ -5,24 +5,53 @@ number, gradient and label, so fn cannot tell it apart by reading it) and a
 ``TracedNumber`` per number argument. While it runs, the engine tells the
 ``Recorder`` (through ``autograd.mode.recording``) about every node it makes,
 every decision taken on a Value's number, every number argument used as an
-operand, and every op that raised. The recorder writes the Program as it goes;
-the only per-trace map from Values to variables lives in the recorder, which
-is dropped when the trace ends, so nothing of the traced graph survives it.
+operand, and every op that raised.
+
+A trace must cost about what running fn eagerly costs, so a new node is only
+appended to a log (``created``); the log is turned into equations in one loop
+(``flush``) before any other event is written and at the end, so the Program
+is the same as if each node were written the moment it was made. The only
+per-trace map from Values to variables lives in the recorder, which is dropped
+when the trace ends, so nothing of the traced graph survives it.
+
+The traced graph is itself an eager graph of fn: ``give_back`` puts the real
+arguments where their stand-ins were, so the first call returns it as eager
+would, and backward runs on it as on any graph.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import numbers
 import types
+from collections.abc import Iterator
 from typing import Any
 
 from .. import ops
-from ..mode import is_grad_enabled
 from ..value import Constant, Value
 from .numbers_arg import TracedNumber
-from .program import CONST, DETACH, EQN, EnvGuard, Guard, Input, Program
-from .watch import watch
+from .program import CONST, DETACH, EQN, INPUT, EnvGuard, Guard, Program
+from .watch import UNWATCHED, WATCHED
+
+_WATCHED = WATCHED
+_INPUT_CODE = 0  # program._I
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Run the end of a trace without the cyclic garbage collector. Writing a
+    Program makes a few small objects per node, none in a cycle, and each
+    collection on the way would walk every young object again; for a big trace
+    that costs more than the writing. (A user who disabled it keeps it off.)"""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 class Refused(Exception):
@@ -112,7 +141,8 @@ def env_holds(guards: list[EnvGuard], raw_numbers: list) -> bool:
 
 def stand_in(v: Value) -> Value:
     """A fresh leaf that reads as ``v`` does (class, number, gradient, label)."""
-    s = Value.__new__(v.__class__)
+    cls = v.__class__
+    s = Value.__new__(WATCHED.get(cls, cls))
     s.data, s.grad, s.label = v.data, v.grad, v.label
     s._rule = s._a = s._b = None
     return s
@@ -132,6 +162,13 @@ class Recorder:
         self.refusal: str | None = None
         self.pending_leaf: int | None = None
         self.raises: list[str] = []
+        # Nodes made by fn, in order; entries from ``flush`` on are not written yet.
+        # A node whose rule the engine did not keep (no_grad) comes with it: (v, rule, a, b).
+        self.log: list[Any] = []
+        self.written = 0
+        self.read_at: dict[Value, float] = {}  # input -> its number when the trace first read it
+        self.new_inputs: list[Value] = []  # inputs numbered since ``_describe_inputs``
+        self.first_read: list[float] = []  # their numbers then
 
     # --- what fn receives -----------------------------------------------------
 
@@ -142,8 +179,8 @@ class Recorder:
             s = made.get(id(v))
             if s is None:
                 s = made[id(v)] = stand_in(v)
-                watch(s)
                 self.args[s] = (k, v.label)
+                self.read_at[s] = v.data
             out.append(s)
         return out
 
@@ -164,6 +201,7 @@ class Recorder:
     def number_operand(self, x: Any) -> Constant | None:
         if type(x) is not TracedNumber:
             return None
+        self.flush()
         k = x._index
         try:
             value = float(x._plain)
@@ -188,49 +226,123 @@ class Recorder:
             value = float(x._plain)
         except (OverflowError, TypeError, ValueError):
             return None
+        self.flush()
         self.pending_leaf = x._index
         return value
 
     def created(self, v: Value, rule: ops.Op | None, a: Any, b: Any) -> None:
-        p = self.program
-        watch(v)
-        if rule is None:
-            if v._rule is not None:  # micrograd's Value(data, _children, _op)
-                self.refuse(f"it makes a {v._rule.name!r} node with a _backward closure")
-                return
-            if self.pending_leaf is not None:
-                self.var[v] = self._number_var(self.pending_leaf)
-                self.pending_leaf = None
-                return
-            if type(v.data) is not float:  # Value(n) of a traced number: specialised
-                v.data = float(v.data)
-            self.var[v] = p.add_const(v.data)
-            return
-        if rule.node_step is not None or rule.custom:
-            self.refuse(f"its graph holds a {rule.name!r} node made by another compiled call")
-            return
-        if rule.arity == 1:
-            operands = (self.ref(a),)
-        elif rule.arity == 2:
-            operands = (self.ref(a), self.ref(b))
+        """A node fn made: logged now, written by ``flush``."""
+        cls = _WATCHED.get(v.__class__)  # watch(v), inlined: one call per node
+        if cls is not None:
+            v.__class__ = cls
+        if rule is not None and v._rule is None:  # under no_grad(): the node drops its rule
+            self.log.append((v, rule, a, b))
         else:
-            operands = tuple(map(self.ref, a))
-        # Under no_grad() the engine makes a leaf: computed the same, no gradient through it.
-        self.var[v] = p.add_eqn(rule, operands, no_grad=v._rule is None or not is_grad_enabled())
+            self.log.append(v)
+
+    def flush(self) -> None:
+        """Write the logged nodes as variables and equations, in creation order."""
+        log = self.log
+        n = len(log)
+        if self.written == n:
+            return
+        p = self.program
+        var = self.var
+        ref = self.ref
+        # p.add_eqn, inlined: one pass per node
+        kind, where, ops_, args, start, outs, no_grads = (
+            p._kind, p._where, p._op, p._args, p._start, p._out, p._no_grad)
+        EQN_CODE = 3  # noqa: N806 - program._E
+        for k in range(self.written, n):
+            v = log[k]
+            if v.__class__ is tuple:
+                v, rule, a, b = v
+                no_grad = True
+            else:  # the engine kept the rule: gradients were on
+                rule, a, b = v._rule, v._a, v._b
+                no_grad = False
+                if rule is None:
+                    self._leaf(v)
+                    continue
+            if rule.custom:  # micrograd's Value(data, _children, _op)
+                self.refuse(f"it makes a {rule.name!r} node with a _backward closure")
+                continue
+            if rule.node_step is not None:
+                self.refuse(f"its graph holds a {rule.name!r} node made by another compiled call")
+                continue
+            arity = rule.arity
+            if arity == 2:
+                x = var.get(a)
+                if x is None:
+                    x = ref(a)
+                y = x if b is a else var.get(b)
+                operands = (x, ref(b) if y is None else y)
+            elif arity == 1:
+                x = var.get(a)
+                operands = (ref(a) if x is None else x,)
+            else:
+                operands = tuple([x if (x := var.get(o)) is not None else ref(o) for o in a])
+            out = len(kind)
+            kind.append(EQN_CODE)
+            where.append(len(ops_))
+            ops_.append(rule)
+            args.extend(operands)
+            start.append(len(args))
+            outs.append(out)
+            no_grads.append(no_grad)
+            var[v] = out
+        self.written = n
+
+    def _leaf(self, v: Value) -> None:
+        p = self.program
+        if self.pending_leaf is not None:
+            self.var[v] = self._number_var(self.pending_leaf)
+            self.pending_leaf = None
+            return
+        if type(v.data) is not float:  # Value(n) of a traced number: specialised
+            v.data = float(v.data)
+        self.var[v] = p.add_const(v.data)
 
     def ref(self, v: Value) -> int:
         var = self.var.get(v)
         if var is not None:
             return var
-        arg = self.args.get(v)
-        if arg is not None:
-            inp = Input(label=arg[1], arg=arg[0], constant=v.is_constant)
-        else:  # a Value made before the call: a captured input, read at every call
-            inp = Input(label=v.label, value=v, constant=v.is_constant)
-        var = self.var[v] = self.program.add_input(inp)
+        # A new input: numbered now, described in bulk by ``_describe_inputs`` (a
+        # function may capture many Values, and one loop over them is cheaper).
+        p = self.program
+        var = self.var[v] = len(p._kind)
+        p._kind.append(_INPUT_CODE)
+        p._where.append(len(self.new_inputs))
+        self.new_inputs.append(v)
+        self.first_read.append(v.data)
         return var
 
+    def _describe_inputs(self) -> None:
+        """Fill the Program's input columns for the inputs ``ref`` numbered."""
+        new = self.new_inputs
+        if not new:
+            return
+        p, args = self.program, self.args
+        first = len(p._in_value)
+        found = [args.get(v) for v in new]
+        p._in_arg.extend([-1 if a is None else a[0] for a in found])
+        pairs = list(zip(new, found, strict=True))
+        p._in_value.extend([v if a is None else None for v, a in pairs])
+        p._in_label.extend([v.label if a is None else a[1] for v, a in pairs])
+        p._in_constant.extend([v.is_constant for v in new])
+        self.read_at.update(  # a captured input: its number when fn first used it
+            {v: x for v, a, x in zip(new, found, self.first_read, strict=True) if a is None}
+        )
+        labelled = [(j, label) for j, label in enumerate(p._in_label[first:], first) if label]
+        if labelled:
+            var_of = {where: var for var, (kind, where) in enumerate(p.kinds) if kind == INPUT}
+            for j, label in labelled:
+                p.labels[var_of[j]] = label
+        new.clear()
+        self.first_read.clear()
+
     def decision(self, v: Value, kind: str, other: Any, result: Any) -> None:
+        self.flush()
         p = self.program
         if kind == "detach":  # v is the new leaf, other its source
             self.var[v] = p.add_eqn(DETACH, (self.ref(other),), no_grad=True)
@@ -261,6 +373,7 @@ class Recorder:
         p.guards.append(Guard(kind, var, other, result, at))
 
     def raised(self, rule: ops.Op) -> None:
+        self.flush()
         self.raises.append(rule.name)
 
     def caught(self, what: str) -> None:
@@ -272,8 +385,65 @@ class Recorder:
 
     # --- the end of the trace ---------------------------------------------------
 
+    def inputs_changed(self) -> bool:
+        """True if fn changed the number of an input after the trace read it
+        (the Program then describes a call no replay can repeat)."""
+        return any(v.data is not x and not same_number(v.data, x)  # unchanged: the same float
+                   for v, x in self.read_at.items())
+
+    def give_back(self, result: Any, vals: list[Value]) -> Any:
+        """The traced graph as eager's graph of this call: every node fn made back
+        in its own class, the real arguments where their stand-ins were (with
+        what fn did to a stand-in done to its argument), and ``result`` (a node,
+        or a stand-in fn returned) as the caller gets it."""
+        real: dict[Value, Value] = {}
+        for s, (k, _label) in self.args.items():
+            v = vals[k]
+            real[s] = v
+            s.__class__ = v.__class__
+            if not same_number(s.data, v.data) or s.grad is not v.grad or s.label != v.label:
+                v.data, v.grad, v.label = s.data, s.grad, s.label  # fn changed its argument
+        unwatched = UNWATCHED
+        get = real.get
+        if not real:  # no Value arguments: nothing to put back, only classes
+            for v in self.log:
+                if v.__class__ is tuple:
+                    v = v[0]
+                cls = unwatched.get(v.__class__)
+                if cls is not None:
+                    v.__class__ = cls
+            self.log.clear()
+            self.read_at.clear()
+            return result
+        for v in self.log:
+            if v.__class__ is tuple:
+                v = v[0]
+            cls = unwatched.get(v.__class__)
+            if cls is not None:
+                v.__class__ = cls
+            rule = v._rule
+            if rule is None:
+                continue
+            if rule.arity == 0:
+                operands = v._a
+                if any(o in real for o in operands):
+                    v._a = [get(o, o) for o in operands]
+            else:
+                a = get(v._a)
+                if a is not None:
+                    v._a = a
+                if rule.arity == 2:
+                    b = get(v._b)
+                    if b is not None:
+                        v._b = b
+        self.log.clear()
+        self.args.clear()
+        self.read_at.clear()
+        return real.get(result, result) if isinstance(result, Value) else result
+
     def finish(self, result: Any, aux: list[Value]) -> Program:
         """The Program, with labels read now (fn may label a node after making it)."""
+        self.flush()
         if self.raises:
             raise Refused(
                 f"an operation raised while tracing and fn caught it ({self.raises[0]})"
@@ -282,15 +452,10 @@ class Recorder:
             raise Refused(self.refusal)
         p = self.program
         p.outputs = [self.ref(result)] + [self.ref(v) for v in aux]
+        self._describe_inputs()
         labels = p.labels
         for v, var in self.var.items():
             if v.label and p.kinds[var][0] == EQN and var not in labels:
                 labels[var] = v.label
-        for var, label in labels.items():
-            kind, where = p.kinds[var]
-            if kind == EQN:
-                e = p.eqns[where]
-                p.eqns[where] = type(e)(e.op, e.operands, e.out, label, e.no_grad)
         self.var.clear()
-        self.args.clear()
         return p

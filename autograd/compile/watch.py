@@ -18,13 +18,17 @@ from ..mode import FLAGS, current_recorder
 from ..value import Constant, Value
 
 _SLOT = Value.__dict__["data"]  # the member descriptor of the slot
+_ENGINE = sys.modules[Value.__module__].__dict__  # autograd.value's globals
 _getframe = sys._getframe
 
 
 def _read(self: Value) -> float:
     data = _SLOT.__get__(self)
     if FLAGS[1]:
-        caller = _getframe(1).f_globals.get("__name__", "")
+        caller = _getframe(1).f_globals
+        if caller is _ENGINE:  # the engine's own arithmetic (most reads): not fn's
+            return data
+        caller = caller.get("__name__", "")
         if caller != "autograd" and not caller.startswith("autograd."):
             recorder = current_recorder()
             if recorder is not None:
@@ -54,6 +58,7 @@ class WatchedConstant(Constant):
 WatchedValue.__name__ = WatchedValue.__qualname__ = "Value"
 WatchedConstant.__name__ = WatchedConstant.__qualname__ = "Constant"
 WATCHED = {Value: WatchedValue, Constant: WatchedConstant}
+UNWATCHED = {WatchedValue: Value, WatchedConstant: Constant}
 
 
 def watch(v: Value) -> None:

@@ -363,9 +363,10 @@ def test_an_unused_argument_is_not_an_input_and_keeps_its_grad() -> None:
     x, unused = Value(2.0), Value(5.0)
     unused.grad = 7.0
     step = compile(lambda a, b, c: a * c)
-    out = step(x, unused, 4.0)
+    step(x, unused, 4.0).backward()  # the first call: eager's own graph
+    out = step(x, unused, 4.0)  # a replay: one node over the inputs backward reaches
     out.backward()
-    assert out.data == 8.0 and x.grad == 4.0 and unused.grad == 7.0
+    assert out.data == 8.0 and x.grad == 8.0 and unused.grad == 7.0
     assert list(out.parents) == [x]
 
 
@@ -729,7 +730,8 @@ def test_gradcheck_and_micrograd_style_steps_on_compiled_results() -> None:
     assert autograd.gradcheck(step, [0.3, -0.7])
     assert autograd.gradgradcheck(step, [0.3, -0.7])
     x, y = Value(0.2), Value(0.1)
-    out = step(x, y)
+    out = step(x, y)  # a replay (gradcheck made the first call)
+    assert out.op == "compiled <lambda>"
     out.grad = 1.0
     out._backward()  # micrograd's one-node step: the compiled call's whole backward
     got = (x.grad, y.grad, w.grad)
