@@ -247,7 +247,7 @@ def test_without_matplotlib_the_run_names_the_pictures_it_skips(tmp_path):
 
 
 def test_the_readme_states_the_digits_defaults_the_command_uses():
-    from nn.cli import DATASET_DEFAULTS
+    from nn.cli.config import DATASET_DEFAULTS
 
     with open(os.path.join(REPO, "README.md"), encoding="utf-8") as f:
         readme = " ".join(f.read().split())
