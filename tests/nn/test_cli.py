@@ -556,7 +556,7 @@ def test_ctrl_c_saves_and_exits_130(tmp_path):
 def _train_paused_at_writing(out, signals):
     """A child `train` that pauses where it writes its files, until SIGINT arrives.
 
-    CHAINRULE_TEST_PAUSE_AT_WRITING (test-only, see nn/cli.py) makes the child say
+    CHAINRULE_TEST_PAUSE_AT_WRITING (test-only, see nn/cli/writer.py) makes the child say
     so on stderr and wait there, so the signal lands at the writing stage every time.
     """
     import signal
