@@ -265,7 +265,7 @@ def run(args: argparse.Namespace) -> int:
                                                 X_val, y_val)
             if not graph_missing:
                 write_graph(model, task, X_train[0], y_train[0], tmp / "graph.svg",
-                             args.graph_nodes)
+                            args.graph_nodes)
                 written.append("graph.svg")
             removed = publish(tmp, out, written)
         if removed:
