@@ -1,4 +1,4 @@
-"""``python -m nn``: the command line (see nn/cli.py); also the ``chainrule`` script."""
+"""``python -m nn``: the command line (see nn/cli/); also the ``chainrule`` script."""
 
 import sys
 

@@ -8,7 +8,10 @@ listed before it):
 - ``names``: what the drawing and the stepper call each node;
 - ``graph``: ``draw``, the graphviz.Digraph of a graph;
 - ``output``: ``to_svg`` and ``show``;
-- ``stepper``: ``step_through`` and ``show_steps``, with the page in ``page/``;
+- ``steps``: the stepper's plan, which node at which step, and each step's explanation;
+- ``summary``: the stepper's last step, every parameter's gradient;
+- ``webpage``: the stepper's HTML, with the files of ``page/`` inline;
+- ``stepper``: ``step_through`` and ``show_steps``;
 - ``cli``: ``python -m autograd.viz``.
 
 Exit codes of the command line: 0 written; 2 bad argument, missing package or
@@ -19,7 +22,8 @@ from ..value import Value as Value
 from .graph import draw
 from .output import SVGDrawing, show, to_svg
 from .render import RenderError, RendererUnavailableError, render_svg, which_renderer
-from .stepper import MAX_STEPS_UNCUT, StepsPage, show_steps, step_through
+from .stepper import StepsPage, show_steps, step_through
+from .steps import MAX_STEPS_UNCUT
 from .style import (
     COLOR_BY,
     DEFAULT_MAX_NODES,

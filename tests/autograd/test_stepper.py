@@ -22,7 +22,6 @@ import pytest
 import autograd
 from autograd import Value, grad, topological_order, viz
 from autograd.lecture import build
-from autograd.viz import stepper
 
 pytest.importorskip("graphviz")
 
@@ -516,7 +515,7 @@ def test_max_nodes_none_steps_through_everything_up_to_a_limit():
         h = h.sin()
     data = step_data(viz.step_through(h, max_nodes=None))
     assert len(backward(data)) == 251
-    for _ in range(stepper.MAX_STEPS_UNCUT):
+    for _ in range(viz.MAX_STEPS_UNCUT):
         h = h.sin()
     with pytest.raises(ValueError, match=r"step_through: the graph has 1251 nodes.*max_nodes"):
         viz.step_through(h, max_nodes=None)

@@ -867,7 +867,9 @@ def test_viz_modules_have_no_cycle_and_read_no_private_names():
     import ast
 
     package = REPO / "autograd" / "viz"
-    layers = ["style", "render", "names", "graph", "output", "stepper", "cli"]
+    layers = ["style", "render", "names", "graph", "output", "steps", "summary", "webpage",
+              "stepper", "cli"]
+    assert {p.stem for p in package.glob("*.py")} - {"__init__", "__main__"} == set(layers)
     for i, name in enumerate(layers):
         tree = ast.parse((package / f"{name}.py").read_text(encoding="utf-8"))
         for node in ast.walk(tree):
@@ -881,7 +883,8 @@ def test_viz_modules_have_no_cycle_and_read_no_private_names():
                     and node.value.id in layers):
                 assert not node.attr.startswith("_"), (name, node.value.id, node.attr)
     assert (package / "page" / "stepper.js").is_file()
-    assert "addEventListener" not in (package / "stepper.py").read_text(encoding="utf-8")
+    for name in ("steps", "summary", "webpage", "stepper"):  # the page's script is page/'s
+        assert "addEventListener" not in (package / f"{name}.py").read_text(encoding="utf-8")
 
 
 def test_make_demo_draws_the_lecture_graph_with_a_legend(tmp_path, capsys):

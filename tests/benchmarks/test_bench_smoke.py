@@ -19,6 +19,7 @@ import autograd
 import nn
 from autograd import Value
 from nn import cli
+from nn.cli.config import CLI_LR
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # benchmarks/ is not an installed package
@@ -380,7 +381,7 @@ def test_demo_run_is_the_command_lines_default_run():
     assert list(run.hidden) == args.hidden and run.activation == args.activation
     assert run.loss == nn.get_task(args.loss, y, 1).loss
     assert run.optimizer == args.optimizer and args.lr is None
-    assert run.lr == cli.CLI_LR[args.optimizer]
+    assert run.lr == CLI_LR[args.optimizer]
     assert (run.epochs, run.batch_size, run.patience) == (
         args.epochs,
         args.batch_size,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import re
@@ -12,22 +10,14 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
+from cli_helpers import contents, old_run, run
 
 import nn
-from nn.__main__ import main
 
 pytest.importorskip("matplotlib")
 
 SVG = "{http://www.w3.org/2000/svg}svg"
 FILES = ["model.json", "history.json", "loss.svg", "boundary.svg", "graph.svg"]
-
-
-def run(argv):
-    """main(argv) in-process: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -239,21 +229,6 @@ def one_error_line(stderr, command="train"):
     return errors[0]
 
 
-def old_run(out, names=FILES):
-    """Fill ``out`` with an earlier run's files (known contents) and a file of the user's."""
-    out.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        (out / name).write_text(f"old {name}")
-    (out / "notes.txt").write_text("mine")
-    return {name: f"old {name}" for name in names} | {"notes.txt": "mine"}
-
-
-def contents(out):
-    """Every file in ``out`` with its text (directories left out)."""
-    return {name: (out / name).read_text() for name in os.listdir(out)
-            if not (out / name).is_dir()}
-
-
 def svg_text(path):
     """All the text an SVG shows (entities such as &#45; decoded)."""
     root = ET.parse(path).getroot()
@@ -289,7 +264,7 @@ def test_a_target_that_cannot_be_written_fails_before_training(tmp_path):
 @pytest.mark.parametrize("fresh", [False, True])
 def test_a_failed_move_puts_every_file_back(monkeypatch, tmp_path, fresh):
     out = tmp_path / "new" / "deeper" if fresh else tmp_path / "out"
-    before = {} if fresh else old_run(out)
+    before = {} if fresh else old_run(out, FILES)
     real_replace = os.replace
 
     def replace(src, dst):  # the new graph.svg cannot be moved in (disk full, say)
@@ -556,7 +531,7 @@ def test_ctrl_c_saves_and_exits_130(tmp_path):
 def _train_paused_at_writing(out, signals):
     """A child `train` that pauses where it writes its files, until SIGINT arrives.
 
-    CHAINRULE_TEST_PAUSE_AT_WRITING (test-only, see nn/cli.py) makes the child say
+    CHAINRULE_TEST_PAUSE_AT_WRITING (test-only, see nn/cli/writer.py) makes the child say
     so on stderr and wait there, so the signal lands at the writing stage every time.
     """
     import signal
@@ -608,7 +583,7 @@ def test_a_second_ctrl_c_while_writing_writes_nothing(tmp_path):
     import signal
 
     out = tmp_path / "out"
-    old = old_run(out)
+    old = old_run(out, FILES)
     proc = _train_paused_at_writing(out, 2)
     try:
         before = _wait_for(proc.stderr, "chainrule train: test hook: paused at writing")
@@ -767,15 +742,16 @@ def test_numeric_options_are_bounded(tmp_path, option, value, message):
 
 
 def test_the_readme_quotes_the_bounds():
-    from nn import cli
+    from nn.cli import args as bounds
 
     section = " ".join(readme_cli_section().split())
     stated = (f"`--epochs`, `--patience`, `--n`, `--batch-size` and `--graph-nodes` at most "
-              f"{cli.MAX_EPOCHS:,}, `--hidden` at most {cli.MAX_LAYERS} layers of at most "
-              f"{cli.MAX_WIDTH:,} units, `--seed` at most {cli.MAX_SEED:,} (2^32 - 1), "
-              f"`--noise` at most {cli.MAX_NOISE:g}")
+              f"{bounds.MAX_EPOCHS:,}, `--hidden` at most {bounds.MAX_LAYERS} layers of at most "
+              f"{bounds.MAX_WIDTH:,} units, `--seed` at most {bounds.MAX_SEED:,} (2^32 - 1), "
+              f"`--noise` at most {bounds.MAX_NOISE:g}")
     assert stated in section
-    assert cli.MAX_EPOCHS == cli.MAX_EXAMPLES == cli.MAX_GRAPH_NODES and cli.MAX_SEED == 2**32 - 1
+    assert bounds.MAX_EPOCHS == bounds.MAX_EXAMPLES == bounds.MAX_GRAPH_NODES
+    assert bounds.MAX_SEED == 2**32 - 1
 
 
 def test_the_bounds_themselves_are_accepted():

@@ -3,8 +3,6 @@ same all-or-nothing publication every other data set gets."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import subprocess
@@ -12,9 +10,9 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
+from cli_helpers import contents, old_run, run
 
 import nn
-from nn.__main__ import main
 
 pytest.importorskip("matplotlib")
 
@@ -25,33 +23,11 @@ DIGIT_FILES = ["model.json", "history.json", "loss.svg", "confusion.svg", "miscl
 SMALL = ["--dataset", "digits", "--n", "80", "--epochs", "1", "--hidden", "8", "--no-progress"]
 
 
-def run(argv):
-    """main(argv) in-process: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
-
-
 def written(stdout: str) -> list[str]:
     """The file names the summary's last line says were written."""
     line = stdout.strip().splitlines()[-1]
     assert line.startswith("wrote "), stdout
     return line.split(": ", 1)[1].split(", ")
-
-
-def old_run(out, names):
-    """Fill ``out`` with an earlier run's files (known contents) and a file of the user's."""
-    out.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        (out / name).write_text(f"old {name}")
-    (out / "notes.txt").write_text("mine")
-    return {name: f"old {name}" for name in names} | {"notes.txt": "mine"}
-
-
-def contents(out):
-    return {name: (out / name).read_text() for name in os.listdir(out)
-            if not (out / name).is_dir()}
 
 
 @pytest.fixture(scope="module")
@@ -247,7 +223,7 @@ def test_without_matplotlib_the_run_names_the_pictures_it_skips(tmp_path):
 
 
 def test_the_readme_states_the_digits_defaults_the_command_uses():
-    from nn.cli import DATASET_DEFAULTS
+    from nn.cli.config import DATASET_DEFAULTS
 
     with open(os.path.join(REPO, "README.md"), encoding="utf-8") as f:
         readme = " ".join(f.read().split())
