@@ -23,16 +23,25 @@ class AnomalyError(ValueError):
 
 
 _lock = threading.Lock()
-_local = threading.local()
+
+
+class _ThreadState(threading.local):
+    """Per thread: the no_grad and anomaly depths, creation sites, the recorder.
+    Every attribute exists from a thread's first use on: reading a missing
+    attribute of a thread-local costs an exception, and the engine reads the
+    recorder once per node while any thread traces."""
+
+    def __init__(self) -> None:
+        self.depths = [0, 0]
+        self.sites: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self.recorder = None
+
+
+_local = _ThreadState()
 
 
 def _depths() -> list[int]:
-    try:
-        return _local.depths
-    except AttributeError:
-        _local.depths = [0, 0]
-        _local.sites = weakref.WeakKeyDictionary()
-        return _local.depths
+    return _local.depths
 
 
 def is_grad_enabled() -> bool:
@@ -47,7 +56,7 @@ def is_anomaly_enabled() -> bool:
 
 def current_recorder():
     """The compile trace recording in this thread, or None."""
-    return getattr(_local, "recorder", None)
+    return _local.recorder
 
 
 @contextlib.contextmanager

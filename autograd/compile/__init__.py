@@ -60,7 +60,8 @@ class Trace:
         self.direct = any(i >= 0 for i in arg_captured)
         self.env = program.env_guards
         self.template = list(program._in_value)  # captured Values; None for arguments
-        self.arg_slots = [(i, k) for i, k in enumerate(program._in_arg) if k >= 0]
+        self.arg_slots = ([(i, k) for i, k in enumerate(program._in_arg) if k >= 0]
+                          if max(program._in_arg, default=-1) >= 0 else [])
         self.aux_shape = aux_shape
         self.arg_captured = arg_captured
         self.backend: Backend | None = None
@@ -102,7 +103,7 @@ class Trace:
         """The generated source (written on demand while the path is walked)."""
         b = self.backend
         if b is not None and b.generated:
-            return b.code
+            return generate(self.program, aux=self.aux, direct=self.direct, run=False).code
         if len(self.program.eqns) > INTERPRET_ABOVE:
             note = "always, as it is too big to compile cheaply; this is the code it would be"
         else:
@@ -121,15 +122,13 @@ class Backend:
         program = trace.program
         self.trace = trace
         self.generated = generated
-        if generated:
+        if generated:  # (its source is not kept: ``Trace.code`` writes it again)
             gen = generate(program, aux=trace.aux, direct=trace.direct)
-            self.code = gen.code
         else:  # walk the Program (same rules, same order)
             order = backward_order(program)
             _, grad_inputs = operand_layout(program, order)
             forward, backward = interp.build(program, grad_inputs, order)
             gen = Generated("", forward, backward, grad_inputs)
-            self.code = ""
         self.forward = gen.forward
         self.backward = gen.backward
         self.grad_inputs = gen.grad_inputs

@@ -25,7 +25,9 @@ import contextlib
 import gc
 import math
 import numbers
+import operator
 import types
+from array import array
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,10 +35,14 @@ from .. import ops
 from ..value import Constant, Value
 from .numbers_arg import TracedNumber
 from .program import CONST, DETACH, EQN, INPUT, EnvGuard, Guard, Program
-from .watch import UNWATCHED, WATCHED
+from .watch import _SLOT, UNWATCHED, WATCHED
 
 _WATCHED = WATCHED
 _INPUT_CODE = 0  # program._I
+slot_get = _SLOT.__get__  # a Value's number, read without the watch
+_DATA = operator.attrgetter("data")
+_LABEL = operator.attrgetter("label")
+_IS_CONSTANT = operator.attrgetter("is_constant")
 
 
 @contextlib.contextmanager
@@ -166,21 +172,29 @@ class Recorder:
         # A node whose rule the engine did not keep (no_grad) comes with it: (v, rule, a, b).
         self.log: list[Any] = []
         self.written = 0
-        self.read_at: dict[Value, float] = {}  # input -> its number when the trace first read it
+        self.read_at: dict[Value, float] = {}  # stand-in -> its argument's number
         self.new_inputs: list[Value] = []  # inputs numbered since ``_describe_inputs``
-        self.first_read: list[float] = []  # their numbers then
+        self.first_read: list[float] = []  # per input: its number when fn first used it
 
     # --- what fn receives -----------------------------------------------------
 
     def stand_ins(self, vals: list[Value]) -> list[Value]:
-        made: dict[int, Value] = {}
+        """One watched stand-in per distinct Value argument (``stand_in``, inlined:
+        a function may take many)."""
+        made: dict[Value, Value] = {}
         out = []
+        args, read_at, new, watched = self.args, self.read_at, Value.__new__, WATCHED
         for k, v in enumerate(vals):
-            s = made.get(id(v))
+            s = made.get(v)
             if s is None:
-                s = made[id(v)] = stand_in(v)
-                self.args[s] = (k, v.label)
-                self.read_at[s] = v.data
+                cls = v.__class__
+                s = made[v] = new(cls)
+                s.data = data = v.data
+                s.grad, s.label = v.grad, v.label
+                s._rule = s._a = s._b = None
+                s.__class__ = watched.get(cls, cls)
+                args[s] = (k, v.label)
+                read_at[s] = data
             out.append(s)
         return out
 
@@ -252,7 +266,10 @@ class Recorder:
         # p.add_eqn, inlined: one pass per node
         kind, where, ops_, args, start, outs, no_grads = (
             p._kind, p._where, p._op, p._args, p._start, p._out, p._no_grad)
-        EQN_CODE = 3  # noqa: N806 - program._E
+        EQN_CODE, CONST_CODE = 3, 2  # noqa: N806 - program._E, program._C
+        consts = p._const
+        new_input = self._new_input
+        new_inputs, first_read, INPUT_CODE = self.new_inputs, self.first_read, _INPUT_CODE  # noqa: N806
         for k in range(self.written, n):
             v = log[k]
             if v.__class__ is tuple:
@@ -261,8 +278,15 @@ class Recorder:
             else:  # the engine kept the rule: gradients were on
                 rule, a, b = v._rule, v._a, v._b
                 no_grad = False
-                if rule is None:
-                    self._leaf(v)
+                if rule is None:  # a leaf: a constant fn wrote (p.add_const, inlined)
+                    data = slot_get(v)  # not v.data: that read is fn's, not ours
+                    if data.__class__ is not float or self.pending_leaf is not None:
+                        self._leaf(v)
+                        continue
+                    var[v] = len(kind)
+                    kind.append(CONST_CODE)
+                    where.append(len(consts))
+                    consts.append(data)
                     continue
             if rule.custom:  # micrograd's Value(data, _children, _op)
                 self.refuse(f"it makes a {rule.name!r} node with a _backward closure")
@@ -273,20 +297,30 @@ class Recorder:
             arity = rule.arity
             if arity == 2:
                 x = var.get(a)
-                if x is None:
-                    x = ref(a)
-                y = x if b is a else var.get(b)
-                operands = (x, ref(b) if y is None else y)
+                if x is None:  # a new input (_new_input, inlined: the hottest path)
+                    x = var[a] = len(kind)
+                    kind.append(INPUT_CODE)
+                    where.append(len(new_inputs))
+                    new_inputs.append(a)
+                    first_read.append(slot_get(a))
+                y = var.get(b)
+                if y is None:
+                    y = var[b] = len(kind)
+                    kind.append(INPUT_CODE)
+                    where.append(len(new_inputs))
+                    new_inputs.append(b)
+                    first_read.append(slot_get(b))
+                args.append(x)
+                args.append(y)
             elif arity == 1:
                 x = var.get(a)
-                operands = (ref(a) if x is None else x,)
+                args.append(new_input(a) if x is None else x)
             else:
-                operands = tuple([x if (x := var.get(o)) is not None else ref(o) for o in a])
+                args.extend([x if (x := var.get(o)) is not None else ref(o) for o in a])
             out = len(kind)
             kind.append(EQN_CODE)
             where.append(len(ops_))
             ops_.append(rule)
-            args.extend(operands)
             start.append(len(args))
             outs.append(out)
             no_grads.append(no_grad)
@@ -307,6 +341,9 @@ class Recorder:
         var = self.var.get(v)
         if var is not None:
             return var
+        return self._new_input(v)
+
+    def _new_input(self, v: Value) -> int:
         # A new input: numbered now, described in bulk by ``_describe_inputs`` (a
         # function may capture many Values, and one loop over them is cheaper).
         p = self.program
@@ -314,7 +351,7 @@ class Recorder:
         p._kind.append(_INPUT_CODE)
         p._where.append(len(self.new_inputs))
         self.new_inputs.append(v)
-        self.first_read.append(v.data)
+        self.first_read.append(slot_get(v))
         return var
 
     def _describe_inputs(self) -> None:
@@ -324,22 +361,24 @@ class Recorder:
             return
         p, args = self.program, self.args
         first = len(p._in_value)
-        found = [args.get(v) for v in new]
-        p._in_arg.extend([-1 if a is None else a[0] for a in found])
-        pairs = list(zip(new, found, strict=True))
-        p._in_value.extend([v if a is None else None for v, a in pairs])
-        p._in_label.extend([v.label if a is None else a[1] for v, a in pairs])
-        p._in_constant.extend([v.is_constant for v in new])
-        self.read_at.update(  # a captured input: its number when fn first used it
-            {v: x for v, a, x in zip(new, found, self.first_read, strict=True) if a is None}
-        )
-        labelled = [(j, label) for j, label in enumerate(p._in_label[first:], first) if label]
+        if args:
+            found = [args.get(v) for v in new]
+            p._in_arg.extend([-1 if a is None else a[0] for a in found])
+            pairs = list(zip(new, found, strict=True))
+            p._in_value.extend([v if a is None else None for v, a in pairs])
+            p._in_label.extend([v.label if a is None else a[1] for v, a in pairs])
+        else:  # every input is captured
+            p._in_arg.extend(array("q", [-1]) * len(new))
+            p._in_value.extend(new)
+            p._in_label.extend(map(_LABEL, new))
+        p._in_constant.extend(map(_IS_CONSTANT, new))
+        labelled = [(j, label) for j, label in enumerate(p._in_label[first:], first) if label
+                    ] if any(p._in_label[first:]) else []
         if labelled:
             var_of = {where: var for var, (kind, where) in enumerate(p.kinds) if kind == INPUT}
             for j, label in labelled:
                 p.labels[var_of[j]] = label
         new.clear()
-        self.first_read.clear()
 
     def decision(self, v: Value, kind: str, other: Any, result: Any) -> None:
         self.flush()
@@ -388,8 +427,18 @@ class Recorder:
     def inputs_changed(self) -> bool:
         """True if fn changed the number of an input after the trace read it
         (the Program then describes a call no replay can repeat)."""
-        return any(v.data is not x and not same_number(v.data, x)  # unchanged: the same float
-                   for v, x in self.read_at.items())
+        values = self.program._in_value
+        if self.read_at:  # arguments among the inputs: their stand-ins, and None here
+            pairs = list(self.read_at.items()) + [
+                (v, x) for v, x in zip(values, self.first_read, strict=True) if v is not None]
+            values = [v for v, _ in pairs]
+            first = [x for _, x in pairs]
+        else:
+            first = self.first_read
+        now = list(map(_DATA, values))
+        if not any(map(operator.is_not, now, first)):  # unchanged: the very same floats
+            return False
+        return any(not same_number(a, b) for a, b in zip(now, first, strict=True))
 
     def give_back(self, result: Any, vals: list[Value]) -> Any:
         """The traced graph as eager's graph of this call: every node fn made back
@@ -414,6 +463,7 @@ class Recorder:
                     v.__class__ = cls
             self.log.clear()
             self.read_at.clear()
+            self.first_read.clear()
             return result
         for v in self.log:
             if v.__class__ is tuple:
@@ -439,6 +489,7 @@ class Recorder:
         self.log.clear()
         self.args.clear()
         self.read_at.clear()
+        self.first_read.clear()
         return real.get(result, result) if isinstance(result, Value) else result
 
     def finish(self, result: Any, aux: list[Value]) -> Program:

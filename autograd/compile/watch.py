@@ -22,11 +22,13 @@ _ENGINE = sys.modules[Value.__module__].__dict__  # autograd.value's globals
 _getframe = sys._getframe
 
 
-def _read(self: Value) -> float:
-    data = _SLOT.__get__(self)
-    if FLAGS[1]:
-        caller = _getframe(1).f_globals
-        if caller is _ENGINE:  # the engine's own arithmetic (most reads): not fn's
+def _read(self: Value, _get=_SLOT.__get__, _flags=FLAGS, _frame=_getframe,  # noqa: B008
+          _engine=_ENGINE) -> float:
+    # (defaults: names bound once, read as locals; this runs for every read)
+    data = _get(self)
+    if _flags[1]:
+        caller = _frame(1).f_globals
+        if caller is _engine:  # the engine's own arithmetic (most reads): not fn's
             return data
         caller = caller.get("__name__", "")
         if caller != "autograd" and not caller.startswith("autograd."):

@@ -26,6 +26,8 @@ import pytest
 import autograd
 from autograd import AnomalyError, Value, compile, detect_anomaly, grad, no_grad
 
+pytestmark = pytest.mark.usefixtures("replay_backend")  # walked and generated replays
+
 # --- helpers ------------------------------------------------------------------------------
 
 

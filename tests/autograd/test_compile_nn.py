@@ -30,6 +30,8 @@ import autograd
 import nn
 from autograd import Value, compile
 
+pytestmark = pytest.mark.usefixtures("replay_backend")  # walked and generated replays
+
 # --- arguments: floats (or nested lists of them) made Values, and their leaves -------------
 
 

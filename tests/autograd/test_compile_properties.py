@@ -38,6 +38,8 @@ from hypothesis import strategies as st
 import autograd
 from autograd import Value, compile, grad, ops
 
+pytestmark = pytest.mark.usefixtures("replay_backend")  # walked and generated replays
+
 SCALE = max(1, settings.default.max_examples // 100)  # 10x under the "thorough" profile
 PROGRAMS = settings(max_examples=100 * SCALE, deadline=None)
 

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import warnings
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd
 from autograd import Value, compile
+
+pytestmark = pytest.mark.usefixtures("replay_backend")  # walked and generated replays
 
 SCALE = max(1, settings.default.max_examples // 100)
 
