@@ -415,7 +415,7 @@ class Compiled:
             env = env_guards(self.fn)
             self.traces += 1
             try:
-                with recording(rec), caught.watching():
+                with recording(rec), caught.watching(), gc_paused():
                     result = self.fn(*t_args, **t_kwargs)
             except Exception as err:  # noqa: BLE001 - eager decides
                 del t_args, t_kwargs

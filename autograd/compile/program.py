@@ -107,7 +107,7 @@ class EnvGuard:
 
 
 _KIND_NAMES = (INPUT, NUMBER, CONST, EQN, PRUNED)
-_I, _N, _C, _E, _P = range(5)  # a variable's kind, as stored
+_I, _N, _C, _E, _P = range(5)  # a variable's kind, as stored: (where << 3) | kind
 _new_tuple = tuple.__new__
 
 
@@ -122,23 +122,25 @@ class _Kinds(Sequence):
         self._p = program
 
     def __len__(self) -> int:
-        return len(self._p._kind)
+        return len(self._p._kw)
 
     def __getitem__(self, var: int) -> tuple[str, Any]:
         p = self._p
-        code = p._kind[var]
+        x = p._kw[var]
+        code = x & 7
         if code == _C:
-            return (CONST, p._const[p._where[var]])
-        return (_KIND_NAMES[code], None if code == _P else p._where[var])
+            return (CONST, p._const[x >> 3])
+        return (_KIND_NAMES[code], None if code == _P else x >> 3)
 
     def __iter__(self) -> Iterator[tuple[str, Any]]:
         p = self._p
         consts, names = p._const, _KIND_NAMES
-        for code, where in zip(p._kind, p._where, strict=True):
+        for x in p._kw:
+            code = x & 7
             if code == _C:
-                yield (CONST, consts[where])
+                yield (CONST, consts[x >> 3])
             else:
-                yield (names[code], None if code == _P else where)
+                yield (names[code], None if code == _P else x >> 3)
 
 
 class _Eqns(Sequence):
@@ -161,14 +163,14 @@ class _Eqns(Sequence):
         start = p._start
         out = p._out[i]
         return _new_tuple(Eqn, (p._op[i], tuple(p._args[start[i]:start[i + 1]]), out,
-                                p.labels.get(out, ""), bool(p._no_grad[i])))
+                                p.labels.get(out, ""), i in p._no_grad))
 
     def __iter__(self) -> Iterator[Eqn]:
         p = self._p
-        args, start, labels = p._args, p._start, p.labels
-        for i, (op, out, no_grad) in enumerate(zip(p._op, p._out, p._no_grad, strict=True)):
+        args, start, labels, no_grad = p._args, p._start, p.labels, p._no_grad
+        for i, (op, out) in enumerate(zip(p._op, p._out, strict=True)):
             yield _new_tuple(Eqn, (op, tuple(args[start[i]:start[i + 1]]), out,
-                                   labels.get(out, ""), bool(no_grad)))
+                                   labels.get(out, ""), i in no_grad))
 
 
 class _Inputs(Sequence):
@@ -219,27 +221,27 @@ class Program:
         self.env_guards: list[EnvGuard] = []
         self.outputs: list[int] = []  # the result, then aux values
         self.labels: dict[int, str] = {}  # var -> label, where one was given
-        self._kind = bytearray()  # per variable: _I, _N, _C, _E or _P
-        self._where = array("q")  # per variable: input, number, constant or equation index
+        # per variable: its kind (_I, _N, _C, _E or _P) in the low three bits, and
+        # above them the input's, number's, constant's or equation's index
+        self._kw = array("q")
         self._const = array("d")  # the constants' numbers
         self._op: list[Any] = []  # per equation: its op
         self._args = array("q")  # every equation's operands, one after another
         self._start = array("q", [0])  # equation i's operands: _args[_start[i]:_start[i + 1]]
         self._out = array("q")  # per equation: its variable
-        self._no_grad = bytearray()  # per equation: 1 when no gradient flows through it
+        self._no_grad: set[int] = set()  # the equations no gradient flows through
         self.kinds = _Kinds(self)
         self.eqns = _Eqns(self)
 
     # --- building ------------------------------------------------------------
 
     def new_var(self, kind: str, where: Any, label: str = "") -> int:
-        var = len(self._kind)
+        var = len(self._kw)
         code = _KIND_NAMES.index(kind)
         if code == _C:
             self._const.append(where)
             where = len(self._const) - 1
-        self._kind.append(code)
-        self._where.append(-1 if where is None else where)
+        self._kw.append((0 if where is None else where) << 3 | code)
         if label:
             self.labels[var] = label
         return var
@@ -259,14 +261,14 @@ class Program:
         return self.new_var(CONST, float(value))
 
     def add_eqn(self, op: Any, operands: tuple[int, ...], no_grad: bool = False) -> int:
-        out = len(self._kind)
-        self._kind.append(_E)
-        self._where.append(len(self._op))
+        out = len(self._kw)
+        if no_grad:
+            self._no_grad.add(len(self._op))
+        self._kw.append(len(self._op) << 3 | _E)
         self._op.append(op)
         self._args.extend(operands)
         self._start.append(len(self._args))
         self._out.append(out)
-        self._no_grad.append(1 if no_grad else 0)
         return out
 
     def copy_eqns(self, keep: list[int]) -> Program:
@@ -279,20 +281,19 @@ class Program:
         q.numbers = self.numbers
         q.guards, q.env_guards = self.guards, self.env_guards
         q.outputs, q.labels = self.outputs, self.labels
-        q._kind, q._where, q._const = bytearray(self._kind), array("q", self._where), self._const
+        q._kw, q._const = array("q", self._kw), self._const
         for out in self._out:
-            q._kind[out] = _P
-            q._where[out] = -1
+            q._kw[out] = _P
         args, start = self._args, self._start
         for i in keep:
             out = self._out[i]
-            q._kind[out] = _E
-            q._where[out] = len(q._op)
+            if i in self._no_grad:
+                q._no_grad.add(len(q._op))
+            q._kw[out] = len(q._op) << 3 | _E
             q._op.append(self._op[i])
             q._args.extend(args[start[i]:start[i + 1]])
             q._start.append(len(q._args))
             q._out.append(out)
-            q._no_grad.append(self._no_grad[i])
         return q
 
     # --- reading -------------------------------------------------------------

@@ -129,12 +129,13 @@ def test_the_first_call_peaks_at_most_3x_eagers_memory(kind: str, size: int) -> 
     assert ratio <= 3.0, f"{kind} of {size}: peak {ratio:.2f}x eager's"
 
 
-def test_a_trace_keeps_a_few_dozen_bytes_an_equation() -> None:
+def test_a_step_keeps_a_few_objects_not_one_per_equation() -> None:
     """After a path has generated code, the step keeps its Program in columns
-    and the code: not the traced graph, not a tuple per equation (about 320
-    bytes an equation before)."""
-    fn, args = chain(10**4)()
+    (arrays, one list of ops) and the code: not the traced graph, and not an
+    object per equation (a tuple and more per equation before)."""
+    fn, args = chain(3 * 10**3)()
     gc.collect()
+    before = len(gc.get_objects())
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
@@ -145,10 +146,12 @@ def test_a_trace_keeps_a_few_dozen_bytes_an_equation() -> None:
         kept = tracemalloc.get_traced_memory()[0] - base
     finally:
         tracemalloc.stop()
+    objects = len(gc.get_objects()) - before
     assert "walking" not in step.code  # the code is generated and kept
     eqns = len(step.program.eqns)
-    assert eqns == 2 * 10**4
-    assert kept / eqns < 300, f"{kept / eqns:.0f} bytes an equation"  # measured ~200 with code
+    assert eqns == 6 * 10**3
+    assert objects < 200, objects  # measured 32
+    assert kept / eqns < 1000, f"{kept / eqns:.0f} bytes an equation"  # measured 250-390
 
 
 # --- the first call is eager's own run ---------------------------------------------------
