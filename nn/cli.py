@@ -67,7 +67,7 @@ from .layers import MLP
 from .regularizers import l2
 from .serialization import load, save
 from .tasks import LOSSES, Task, get_task, output_width
-from .train import (
+from .training import (
     OPTIMIZERS,
     SCHEDULES,
     evaluate,
@@ -838,7 +838,7 @@ def _write_image_pictures(model: MLP, task: Task, tmp: Path, name: str, X_train:
     without validation), into the staging directory; returns their names."""
     from .metrics import confusion_matrix
     from .plots import plot_confusion_matrix, plot_misclassified
-    from .train import predict
+    from .training import predict
 
     X_test, y_test, which = (X_val, y_val, "validation") if X_val else (
         X_train, y_train, "training")

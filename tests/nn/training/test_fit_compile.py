@@ -1,6 +1,6 @@
 """fit(compile=...): the compiled training step gives the eager History.
 
-These cases compare to 1e-9 relative; tests/nn/test_fit_replay.py holds the
+These cases compare to 1e-9 relative; tests/nn/training/test_fit_replay.py holds the
 compiled path to the stricter rule it meets, identical with ==.
 """
 
@@ -88,7 +88,7 @@ def test_compile_true_refuses_what_it_cannot_compile_and_says_why():
 
 
 def test_compiled_training_traces_once_for_every_label_and_batch(monkeypatch):
-    import nn.compiled_step as cs
+    import nn.training.compiled as cs
 
     made = []
     real = cs.CompiledStep
@@ -99,7 +99,7 @@ def test_compiled_training_traces_once_for_every_label_and_batch(monkeypatch):
             made.append(self)
 
     monkeypatch.setattr(cs, "CompiledStep", Spy)
-    monkeypatch.setattr(nn.train, "CompiledStep", Spy)
+    monkeypatch.setattr(nn.training.loop, "CompiledStep", Spy)
     X, y = nn.make_moons(40, seed=8)
     nn.fit(nn.MLP(2, [4, 1]), X, y, epochs=6, batch_size=8, val_split=0.25, progress=False)
     (step,) = made

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 import nn
-import nn.compiled_step as cs
+import nn.training.compiled as cs
 from nn.module import Module
+from nn.training.float_losses import cross_entropy_floats, logistic_floats
 
 SERIES = ("epoch", "loss", "val_loss", "accuracy", "val_accuracy", "grad_norm", "lr")
 
@@ -72,7 +73,7 @@ def steps(monkeypatch):
             super().__init__(*a, **k)
             made.append(self)
 
-    monkeypatch.setattr(nn.train, "CompiledStep", Spy)
+    monkeypatch.setattr(nn.training.loop, "CompiledStep", Spy)
     return made
 
 
@@ -179,7 +180,7 @@ def test_cross_entropy_on_floats_is_the_engines_to_the_bit(rows):
     leaves = [[Value(z) for z in row] for row in rows]
     loss = nn.cross_entropy(leaves, labels)
     loss.backward()
-    value, seeds = cs._cross_entropy_floats([[Value(z) for z in row] for row in rows], labels)
+    value, seeds = cross_entropy_floats([[Value(z) for z in row] for row in rows], labels)
     assert value == loss.data
     assert seeds == [[v.grad for v in row] for row in leaves]
 
@@ -193,7 +194,7 @@ def test_logistic_loss_on_floats_is_the_engines_to_the_bit(logits):
     leaves = [Value(z) for z in logits]
     loss = nn.binary_cross_entropy_with_logits(leaves, [float(t) for t in labels])
     loss.backward()
-    value, seeds = cs._logistic_floats([[Value(z)] for z in logits], labels)
+    value, seeds = logistic_floats([[Value(z)] for z in logits], labels)
     assert value == loss.data
     assert seeds == [[v.grad] for v in leaves]
 
