@@ -65,13 +65,17 @@ class VectorTrace:
     """The array form of one traced path."""
 
     def __init__(self, program: Program, code: str, forward: Callable, backward: Callable,
-                 grad_inputs: list[int], batched_result: bool) -> None:
+                 grad_inputs: list[int], batched_result: bool,
+                 aux: list[Any] | None = None) -> None:
         self.program = program
         self.code = code
         self.forward = forward  # (ins, nums, B, grads) -> (ok, bad, result, tape)
         self.backward = backward  # (g, tape) -> gradient per grad input
         self.grad_inputs = grad_inputs  # input indices that receive a gradient
         self.batched_result = batched_result
+        # the aux outputs (``compile(fn, aux=True)``): a name in the forward's tape, or a
+        # number (a constant), one per aux value in the Program's order
+        self.aux = aux or []
 
 
 def build(p: Program) -> VectorTrace:
@@ -209,8 +213,9 @@ def build(p: Program) -> VectorTrace:
             + _function("backward", "g, tape", bwd))
     namespace = dict(NAMESPACE)
     exec(builtins.compile(code, "<autograd.compile map>", "exec"), namespace)  # noqa: S102
+    aux = [float(kinds[v][1]) if kinds[v][0] == CONST else name[v] for v in p.outputs[1:]]
     return VectorTrace(p, code, namespace["forward"], namespace["backward"], grad_inputs,
-                       bool(batched[p.result]))
+                       bool(batched[p.result]), aux)
 
 
 def _layers(p: Program, batched: bytearray, reached: set[int]) -> list[list[int]]:

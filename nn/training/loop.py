@@ -49,11 +49,15 @@ from .checks import (
 from .compiled import CompiledStep, compile_safe
 from .divergence import check_outputs, check_weights, diverged, grad_norm
 from .history import History, record, truncate
+from .mapped import MapStep, numpy_available
 from .progress import format_epoch, progress_bar
 from .scoring import outputs as model_outputs
 from .scoring import score
 
-__all__ = ["fit"]
+__all__ = ["COMPILE_FLAGS", "fit"]
+
+# What fit(compile=...) accepts (see _compiled_steps).
+COMPILE_FLAGS = (None, True, False, "scalar")
 
 
 def fit(
@@ -80,7 +84,7 @@ def fit(
     seed: Any = 0,
     progress: bool = True,
     callbacks: Any = None,
-    compile: bool | None = None,  # noqa: A002 - the API's name
+    compile: bool | str | None = None,  # noqa: A002 - the API's name
 ) -> History:
     """Train ``model`` on ``(X, y)`` and return the History of the run.
 
@@ -114,11 +118,20 @@ def fit(
                     tqdm is installed).
     callbacks       a callable ``cb(history, model)`` (or a list), called after
                     every epoch.
-    compile         None (default): train through ``autograd.compile`` when the
-                    model is built from nn's own modules and the loss is a
-                    built-in one, else eagerly; True: insist (ValueError saying
-                    why not); False: eagerly. Both give the same History, bit
-                    for bit (see ``nn.training.compiled``).
+    compile         how each batch runs. False: eagerly (a graph per batch). True:
+                    through ``autograd.compile``: with numpy installed (the
+                    ``fast`` extra) as one ``step.map`` per mini-batch, array code
+                    over the whole batch, whose History agrees with eager's to
+                    1e-12 relative (not bit for bit: sums run in another order);
+                    batches of fewer than 8 examples, the ``bce`` loss, and any
+                    batch map cannot run go through the scalar loops instead.
+                    Without numpy, True is "scalar". "scalar": generated float
+                    loops per batch, the eager History bit for bit. None
+                    (default): True when the model is built from nn's own
+                    modules and the loss is a built-in one, else eagerly; True
+                    and "scalar" insist (ValueError saying why not). Any other
+                    value is refused. See ``nn.training.mapped`` and
+                    ``nn.training.compiled``.
     """
     if not isinstance(model, Module):
         raise TypeError(f"fit: model must be an nn.Module, got {type(model).__name__}")
@@ -164,7 +177,7 @@ def fit(
     sched = make_schedule(schedule, opt, epochs)
     regs = check_regularizers(regularizers)
     cbs = check_callables("callbacks", callbacks, "cb(history, model)")
-    step = _compiled_step(compile, model, task, regs)
+    mapped, step = _compiled_steps(compile, model, task, regs, width)
     has_val = X_val is not None
     track = has_val or patience is not None or restore_best is True
     restore = track if restore_best is None else bool(restore_best)
@@ -196,8 +209,10 @@ def fit(
             total = grad_norms = 0.0
             seen = hits = steps = 0
             for xb, yb in batches(X_train, y_train, batch_size, shuffle=shuffle, seed=rng):
-                value, outputs = _train_batch(step, model, task, regs, params, extra,
-                                              xb, yb, epoch)
+                got = None if mapped is None else mapped.train_batch(xb, yb, params, extra)
+                if got is None:
+                    got = _train_batch(step, model, task, regs, params, extra, xb, yb, epoch)
+                value, outputs = got
                 norm = grad_norm(params)
                 if not math.isfinite(norm):
                     raise diverged("the gradient norm", norm, epoch)
@@ -221,11 +236,14 @@ def fit(
             val_loss = val_acc = None
             if has_val:
                 _set_mode(modules, False)
-                val_outputs = None if step is None else step.outputs(X_val)
+                got = None if mapped is None else mapped.validation(X_val, y_val)
+                val_outputs, mapped_loss = (None, None) if got is None else got
+                if val_outputs is None and step is not None:
+                    val_outputs = step.outputs(X_val)
                 if val_outputs is None:
                     val_outputs = model_outputs(model, X_val)
                 check_outputs(val_outputs, "validation", epoch)
-                val_loss, val_acc = score(task, val_outputs, y_val, epoch)
+                val_loss, val_acc = score(task, val_outputs, y_val, epoch, mapped_loss)
 
             record(
                 history, epoch, train_loss, val_loss,
@@ -306,21 +324,28 @@ def _set_mode(modules: list[Module], training: bool) -> None:
         object.__setattr__(module, "training", training)
 
 
-def _compiled_step(
-    flag: Any, model: Module, task: Any, regs: list
-) -> CompiledStep | None:
-    """The compiled training step, or None to train eagerly.
+def _compiled_steps(
+    flag: Any, model: Module, task: Any, regs: list, width: int
+) -> tuple[MapStep | None, CompiledStep | None]:
+    """fit's fast paths: (the map step, the scalar loops), either None.
 
     ``compile=None`` compiles when the model is built from nn's own modules and
-    the loss is a built-in one; ``True`` insists (ValueError saying why not).
+    the loss is a built-in one; ``True`` and ``"scalar"`` insist (ValueError
+    saying why not). ``True`` and ``None`` take ``step.map`` when numpy imports
+    and the loss has a map form, with the scalar loops for what map does not
+    take; ``"scalar"`` only the scalar loops.
     """
-    if flag is not None and not isinstance(flag, bool):
-        raise TypeError(f"fit: compile must be True, False or None, got {flag!r}")
+    if not (flag is None or isinstance(flag, bool) or (isinstance(flag, str) and flag == "scalar")):
+        kind = ValueError if isinstance(flag, str) else TypeError
+        raise kind(f"fit: compile must be True, False, None or 'scalar', got {flag!r}")
     if flag is False:
-        return None
+        return None, None
     why_not = compile_safe(model, task)
     if why_not is not None:
-        if flag:
-            raise ValueError(f"fit: compile=True cannot compile this run: {why_not}")
-        return None
-    return CompiledStep(model, task, regs)
+        if flag is not None:
+            raise ValueError(f"fit: compile={flag!r} cannot compile this run: {why_not}")
+        return None, None
+    scalar = CompiledStep(model, task, regs)
+    if flag == "scalar" or not MapStep.takes(task) or not numpy_available():
+        return None, scalar
+    return MapStep(model, task, regs, width), scalar
