@@ -303,6 +303,14 @@ def _vector_of(trace: Any, vector: Any) -> Any:
 
 def _columns(np: Any, trace: Any, pos: Any, kb: _Key) -> tuple[list, dict]:
     p = trace.program
+    vt = getattr(trace, "_vector", None)
+    if vt is not None and vt.flat:  # parameters only: one array of their numbers
+        if vt.operands is None:
+            vt.operands = [p.inputs[k].value for k in vt.grad_inputs]
+            vt.input_values = [inp.value for inp in p.inputs]
+        ins = np.array([v.data for v in vt.input_values], dtype=np.float64)
+        sub = kb.matrix[pos]
+        return ins, {where: np.ascontiguousarray(sub[:, where]) for where in set(p.numbers)}
     ins: list[Any] = []
     for inp in p.inputs:
         if inp.arg is None:
@@ -400,8 +408,11 @@ class _Part:
         self.tape = tape
         self.n = len(pos)
         inputs = trace.program.inputs
-        self.per_example = any(inputs[k].arg is not None for k in vt.grad_inputs)
-        if not self.per_example:  # parameters only: one gradient each
+        self.per_example = not vt.flat and any(inputs[k].arg is not None
+                                               for k in vt.grad_inputs)
+        if vt.flat:  # parameters only, read once per trace
+            self.operands = vt.operands
+        elif not self.per_example:  # parameters only: one gradient each
             self.operands = [inputs[k].value for k in vt.grad_inputs]
         else:
             self.slots: list[Any] = []  # a Value, or the per-example Values
@@ -426,6 +437,8 @@ class _Part:
         gin = np.full(self.n, float(g)) if self.vt.batched_result else np.float64(g) * self.n
         with np.errstate(all="ignore"):
             got = self.vt.backward(gin, self.tape)
+        if self.vt.flat:
+            return got.tolist()
         if not self.per_example:
             return np.array(got, dtype=np.float64).tolist()
         flat: list[float] = []

@@ -210,9 +210,12 @@ def fit(
             seen = hits = steps = 0
             for xb, yb in batches(X_train, y_train, batch_size, shuffle=shuffle, seed=rng):
                 got = None if mapped is None else mapped.train_batch(xb, yb, params, extra)
+                outputs = None
                 if got is None:
-                    got = _train_batch(step, model, task, regs, params, extra, xb, yb, epoch)
-                value, outputs = got
+                    value, outputs = _train_batch(step, model, task, regs, params, extra,
+                                                  xb, yb, epoch)
+                else:
+                    value, batch_hits = got  # map: no output was NaN, hits counted
                 norm = grad_norm(params)
                 if not math.isfinite(norm):
                     raise diverged("the gradient norm", norm, epoch)
@@ -223,7 +226,9 @@ def fit(
                 history.updates += 1
                 total += value * len(xb)
                 seen += len(xb)
-                if task.classification:
+                if task.classification and outputs is None:
+                    hits += batch_hits
+                elif task.classification:
                     predict = task.predict_one
                     hits += sum(1 for o, t in zip(outputs, yb, strict=True) if predict(o) == t)
             train_loss = total / seen
@@ -237,13 +242,14 @@ def fit(
             if has_val:
                 _set_mode(modules, False)
                 got = None if mapped is None else mapped.validation(X_val, y_val)
-                val_outputs, mapped_loss = (None, None) if got is None else got
-                if val_outputs is None and step is not None:
-                    val_outputs = step.outputs(X_val)
-                if val_outputs is None:
-                    val_outputs = model_outputs(model, X_val)
-                check_outputs(val_outputs, "validation", epoch)
-                val_loss, val_acc = score(task, val_outputs, y_val, epoch, mapped_loss)
+                if got is not None:  # map: finite loss, no NaN output
+                    val_loss, val_acc = got
+                else:
+                    val_outputs = None if step is None else step.outputs(X_val)
+                    if val_outputs is None:
+                        val_outputs = model_outputs(model, X_val)
+                    check_outputs(val_outputs, "validation", epoch)
+                    val_loss, val_acc = score(task, val_outputs, y_val, epoch)
 
             record(
                 history, epoch, train_loss, val_loss,

@@ -34,12 +34,14 @@ from autograd import Value, no_grad
 from autograd.mode import current_recorder, is_anomaly_enabled
 
 from ..module import Module
-from ..tasks import Task
+from ..tasks import _THRESHOLD, Task
 
 __all__ = ["MIN_BATCH", "MapStep", "numpy_available"]
 
 # Below this many examples a batch runs through the scalar loops (bit for bit eager).
 MIN_BATCH = 8
+_FLOAT = {float}
+
 
 
 def numpy_available() -> bool:
@@ -129,16 +131,18 @@ class MapStep:
         return self._loss(outs, target), outs
 
     def _batch(self, X: Sequence, labels: Sequence) -> list | None:
-        try:
-            rows = [[float(v) for v in x] for x in X]
+        try:  # map reads rows of floats fastest; a row that is one already is kept
+            rows = [x if x.__class__ is list and set(map(type, x)) == _FLOAT
+                    else [float(v) for v in x] for x in X]
         except (TypeError, ValueError, OverflowError):
             return None
         if not rows or any(len(r) != len(rows[0]) for r in rows):
             return None  # eager raises the model's own error
         return list(zip(rows, _targets(self.task, labels), strict=True))
 
-    def _map(self, X: Sequence, labels: Sequence) -> tuple[Value, list] | None:
-        """(the batch's mean loss, the outputs as Values), or None: run it another way."""
+    def _map(self, X: Sequence, labels: Sequence) -> tuple[Value, Any] | None:
+        """(the batch's mean loss, the outputs as a matrix, one row per example), or
+        None: run the batch another way."""
         if current_recorder() is not None or is_anomaly_enabled():
             return None
         batch = self._batch(X, labels)
@@ -151,25 +155,43 @@ class MapStep:
         except Exception:  # noqa: BLE001 - eager fit runs the batch and raises what it raises
             self.fallbacks += 1
             return None
-        if not math.isfinite(loss.data) or any(v != v for e in extras for v in e):
+        import numpy as np
+
+        outs = np.array(extras, dtype=np.float64)
+        if not math.isfinite(loss.data) or np.isnan(outs).any():
             self.fallbacks += 1
             return None  # eager fit says which output or loss diverged, as it always does
-        if self._as_list:
-            outputs = [[Value(v) for v in e] for e in extras]
+        return loss, outs
+
+    def _hits(self, outs: Any, labels: Sequence) -> int | None:
+        """How many examples ``task.predict_one`` would classify right (None for
+        regression), from the outputs' matrix: argmax (the first of equal maxima) over
+        K outputs, the threshold for one."""
+        import numpy as np
+
+        task = self.task
+        if not task.classification:
+            return None
+        if outs.shape[1] > 1:
+            predicted = np.argmax(outs, axis=1).tolist()
+        elif task.target in ("onehot", "index"):
+            predicted = [0] * len(outs)
         else:
-            outputs = [Value(e[0]) for e in extras]
-        return loss, outputs
+            low = -1 if task.target == "signed" else 0
+            predicted = np.where(outs[:, 0] > _THRESHOLD[task.loss], 1, low).tolist()
+        return sum(1 for p, t in zip(predicted, labels, strict=True) if p == t)
 
     def train_batch(self, X: Sequence, labels: Sequence, params: list[Value],
-                    extra: list[Value]) -> tuple[float, list] | None:
-        """(the batch's loss with regularisers, the outputs), every ``.grad`` set; or
-        None with nothing changed: the batch must run another way."""
+                    extra: list[Value]) -> tuple[float, int | None] | None:
+        """(the batch's loss with regularisers, how many examples it classifies
+        right), every ``.grad`` set; or None with nothing changed: the batch must run
+        another way."""
         if len(X) < MIN_BATCH:
             return None
         got = self._map(X, labels)
         if got is None:
             return None
-        loss, outputs = got
+        loss, outs = got
         total = loss
         for reg in self.regs:
             total = total + reg(self.model)
@@ -181,13 +203,15 @@ class MapStep:
         for p in extra:
             p.grad = 0.0
         total.backward()
-        return value, outputs
+        return value, self._hits(outs, labels)
 
-    def validation(self, X: Sequence, labels: Sequence) -> tuple[list, float] | None:
-        """(the outputs on the validation set, its mean loss), or None: score eagerly."""
+    def validation(self, X: Sequence, labels: Sequence) -> tuple[float, float | None] | None:
+        """(the validation set's mean loss, its accuracy or None), or None: score it
+        eagerly."""
         with no_grad():
             got = self._map(X, labels)
         if got is None:
             return None
-        loss, outputs = got
-        return outputs, loss.data
+        loss, outs = got
+        hits = self._hits(outs, labels)
+        return loss.data, None if hits is None else hits / len(labels)

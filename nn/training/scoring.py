@@ -21,18 +21,15 @@ def outputs(model: Module, X: Sequence) -> list:
 
 
 def score(
-    task: Task, outputs: list, labels: Sequence, epoch: int | None = None,
-    loss: float | None = None,
+    task: Task, outputs: list, labels: Sequence, epoch: int | None = None
 ) -> tuple[float, float | None]:
-    """(loss, accuracy) of outputs computed under no_grad (``loss`` given: already
-    computed with the outputs, as fit's map path does).
+    """(loss, accuracy) of outputs computed under no_grad.
 
     Within ``fit`` (``epoch`` given) a non-finite loss is divergence, raised as
     FloatingPointError before any class is predicted from the outputs.
     """
-    if loss is None:
-        with no_grad():
-            loss = task(outputs, labels).data
+    with no_grad():
+        loss = task(outputs, labels).data
     if epoch is not None and not math.isfinite(loss):
         raise diverged("the validation loss", loss, epoch)
     if not task.classification:
