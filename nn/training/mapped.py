@@ -25,7 +25,6 @@ and raise eager's errors.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -40,7 +39,6 @@ __all__ = ["MIN_BATCH", "MapStep", "numpy_available"]
 
 # Below this many examples a batch runs through the scalar loops (bit for bit eager).
 MIN_BATCH = 8
-_FLOAT = {float}
 
 
 
@@ -105,20 +103,21 @@ def _targets(task: Task, labels: Sequence) -> list:
 
 
 class MapStep:
-    """Batches of ``fit`` through ``step.map`` (see the module docstring)."""
+    """Batches of ``fit`` through map's array code (see the module docstring)."""
 
     def __init__(self, model: Module, task: Task, regs: Sequence[Callable[[Module], Any]],
                  width: int) -> None:
-        from autograd.compile.batch import run
-
         self.model = model
         self.task = task
         self.regs = list(regs)
         self._loss = _loss_of(task)
-        self._run = run
-        self._as_list = width > 1
-        self.step = autograd.compile(self._example, aux=True)
+        self.traces = 0  # how many times the example was traced: one per fit
         self.fallbacks = 0  # batches given to the scalar loops or eager fit
+        self._ready = False
+        self._code: Any = None  # the VectorTrace, or None: this fit runs no batch here
+        self._values: list[Value] = []  # the program's inputs: the model's parameters
+        self._width = 0  # numbers per example: the row, then the target
+        self._others: list[Value] | None = None
 
     @staticmethod
     def takes(task: Task) -> bool:
@@ -130,38 +129,91 @@ class MapStep:
         outs = [out] if isinstance(out, Value) else list(out)
         return self._loss(outs, target), outs
 
-    def _batch(self, X: Sequence, labels: Sequence) -> list | None:
-        try:  # map reads rows of floats fastest; a row that is one already is kept
-            rows = [x if x.__class__ is list and set(map(type, x)) == _FLOAT
-                    else [float(v) for v in x] for x in X]
-        except (TypeError, ValueError, OverflowError):
-            return None
-        if not rows or any(len(r) != len(rows[0]) for r in rows):
-            return None  # eager raises the model's own error
-        return list(zip(rows, _targets(self.task, labels), strict=True))
+    def _build(self, row: list[float], target: Any) -> bool:
+        """Trace one example and write its array code, once per fit; False if it
+        cannot be (then every batch takes the scalar loops)."""
+        if self._ready:
+            return self._code is not None
+        self._ready = True
+        from autograd.compile import vector
+        from autograd.compile.args import flatten
+        from autograd.compile.loops import trace_program
 
-    def _map(self, X: Sequence, labels: Sequence) -> tuple[Value, Any] | None:
-        """(the batch's mean loss, the outputs as a matrix, one row per example), or
-        None: run the batch another way."""
-        if current_recorder() is not None or is_anomaly_enabled():
-            return None
-        batch = self._batch(X, labels)
-        if batch is None:
-            return None
+        self.traces += 1
+        program = trace_program(self._example, row, target)
+        if program is None or program.env_guards or not program.inputs or any(
+            inp.arg is not None for inp in program.inputs
+        ):
+            return False  # fn read a number it does not pass, or takes Values per example
+        _, raw, vals = flatten((row, target), {})
+        if vals or raw != _flat(row, target):
+            return False  # the numbers are not laid out as rows are built below
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # a path compile runs eagerly: same numbers
-                loss, extras = self._run(self.step, batch, "mean", aux=True)
-        except Exception:  # noqa: BLE001 - eager fit runs the batch and raises what it raises
-            self.fallbacks += 1
-            return None
+            code = vector.build(program)
+        except vector.Unsupported:
+            return False
+        if not code.flat or not code.batched_result:
+            return False
+        self._code = code
+        self._values = [inp.value for inp in program.inputs]
+        code.operands = [program.inputs[k].value for k in code.grad_inputs]
+        self._width = len(raw)
+        return True
+
+    def _matrix(self, X: Sequence, labels: Sequence) -> Any:
+        """The batch's numbers, one column per example (rows then targets), or None."""
         import numpy as np
 
-        outs = np.array(extras, dtype=np.float64)
-        if not math.isfinite(loss.data) or np.isnan(outs).any():
+        targets = _targets(self.task, labels)
+        try:
+            rows = [[*x, *t] if isinstance(t, list) else [*x, t]
+                    for x, t in zip(X, targets, strict=True)]
+            if set(map(len, rows)) != {self._width}:
+                return None  # eager raises the model's own error
+            m = np.array(rows, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError):
+            return None
+        return np.ascontiguousarray(m.T)
+
+    def _run(self, X: Sequence, labels: Sequence, grads: bool) -> tuple | None:
+        """(the batch's mean loss, the outputs' matrix, the tape), or None: run the
+        batch another way (a guard failed, an op would raise, a NaN)."""
+        import numpy as np
+
+        if current_recorder() is not None or is_anomaly_enabled() or not len(X):
+            return None
+        if not self._ready:
+            batch = self._batch(X[:1], labels[:1])
+            if batch is None or not self._build(*batch[0]):
+                return None
+        if self._code is None:
+            return None
+        cols = self._matrix(X, labels)
+        if cols is None:
+            return None
+        code, n = self._code, len(X)
+        ins = np.array([v.data for v in self._values], dtype=np.float64)
+        nums = {w: cols[w] for w in code.program.numbers}
+        with np.errstate(all="ignore"):
+            ok, bad, out, tape = code.forward(ins, nums, n, grads)
+        if not np.all(ok) or np.any(bad):
+            self.fallbacks += 1
+            return None  # another path, or an op that raises: the scalar loops say what
+        outs = np.empty((n, len(code.aux)))
+        for j, a in enumerate(code.aux):
+            outs[:, j] = tape[a] if isinstance(a, str) else a
+        loss = float(np.sum(out)) / n
+        if not math.isfinite(loss) or np.isnan(outs).any():
             self.fallbacks += 1
             return None  # eager fit says which output or loss diverged, as it always does
-        return loss, outs
+        return loss, outs, tape
+
+    def _batch(self, X: Sequence, labels: Sequence) -> list | None:
+        try:
+            rows = [[float(v) for v in x] for x in X]
+        except (TypeError, ValueError, OverflowError):
+            return None
+        return list(zip(rows, _targets(self.task, labels), strict=True))
 
     def _hits(self, outs: Any, labels: Sequence) -> int | None:
         """How many examples ``task.predict_one`` would classify right (None for
@@ -186,32 +238,45 @@ class MapStep:
         """(the batch's loss with regularisers, how many examples it classifies
         right), every ``.grad`` set; or None with nothing changed: the batch must run
         another way."""
-        if len(X) < MIN_BATCH:
-            return None
-        got = self._map(X, labels)
+        import numpy as np
+
+        if len(X) < MIN_BATCH and not self._ready:
+            return None  # small batches: the scalar loops (a short last batch is not)
+        got = self._run(X, labels, True)
         if got is None:
             return None
-        loss, outs = got
-        total = loss
+        loss, outs, tape = got
+        total = Value(loss)
         for reg in self.regs:
             total = total + reg(self.model)
         value = total.data
         if not math.isfinite(value):
             return None  # a regulariser diverged: eager fit raises its error
-        for p in params:
+        n = len(X)
+        with np.errstate(all="ignore"):
+            grads = self._code.backward(np.full(n, 1.0 / n), tape).tolist()
+        if self._others is None:  # what the gradients below do not reach: zeroed
+            reached = {id(v) for v in self._code.operands}
+            self._others = [p for p in (*params, *extra) if id(p) not in reached]
+        for p in self._others:
             p.grad = 0.0
-        for p in extra:
-            p.grad = 0.0
-        total.backward()
+        for v, d in zip(self._code.operands, grads, strict=True):
+            v.grad = 0.0 + d  # what zeroing and then adding gives
+        if total._rule is not None:  # the regularisers' gradients, by the engine
+            total.backward()
         return value, self._hits(outs, labels)
 
     def validation(self, X: Sequence, labels: Sequence) -> tuple[float, float | None] | None:
         """(the validation set's mean loss, its accuracy or None), or None: score it
         eagerly."""
         with no_grad():
-            got = self._map(X, labels)
+            got = self._run(X, labels, False)
         if got is None:
             return None
-        loss, outs = got
+        loss, outs, _ = got
         hits = self._hits(outs, labels)
-        return loss.data, None if hits is None else hits / len(labels)
+        return loss, None if hits is None else hits / len(labels)
+
+
+def _flat(row: list[float], target: Any) -> list[float]:
+    return [*row, *target] if isinstance(target, list) else [*row, target]

@@ -123,7 +123,7 @@ def test_one_trace_for_every_class_label(maps):
     nn.fit(nn.MLP(64, [8, 10]), X, y, loss="cross_entropy", epochs=2, batch_size=16,
            val_split=0.25, progress=False, compile=True)
     (step,) = maps
-    assert step.step.traces == 1
+    assert step.traces == 1
 
 
 def test_small_batches_and_bce_take_the_scalar_loops_bit_for_bit(maps):
@@ -143,14 +143,14 @@ def test_small_batches_and_bce_take_the_scalar_loops_bit_for_bit(maps):
 
 def test_a_batch_map_cannot_run_goes_to_the_scalar_loops(maps, monkeypatch):
     """Every other batch refused by map: the rest of the rule still holds."""
-    real = mapped.MapStep._map
+    real = mapped.MapStep._run
     calls = [0]
 
-    def sometimes(self, X, labels):
+    def sometimes(self, X, labels, grads):
         calls[0] += 1
-        return real(self, X, labels) if calls[0] % 2 else None
+        return real(self, X, labels, grads) if calls[0] % 2 else None
 
-    monkeypatch.setattr(mapped.MapStep, "_map", sometimes)
+    monkeypatch.setattr(mapped.MapStep, "_run", sometimes)
     factory, (X, y), options = CASES["moons, logits, validation, early stopping"]
     assert_close(run(True, factory, X, y, **options), run(False, factory, X, y, **options))
     assert calls[0] > 4
