@@ -120,11 +120,11 @@ def fit(
                     every epoch.
     compile         how each batch runs. False: eagerly (a graph per batch). True:
                     through ``autograd.compile``: with numpy installed (the
-                    ``fast`` extra) as one ``step.map`` per mini-batch, array code
-                    over the whole batch, whose History agrees with eager's to
+                    ``fast`` extra) each mini-batch runs once through the array
+                    code ``step.map`` runs, whose History agrees with eager's to
                     1e-12 relative (not bit for bit: sums run in another order);
-                    batches of fewer than 8 examples, the ``bce`` loss, and any
-                    batch map cannot run go through the scalar loops instead.
+                    a first batch of fewer than 8 examples, the ``bce`` loss, and
+                    any batch that code cannot run go through the scalar loops.
                     Without numpy, True is "scalar". "scalar": generated float
                     loops per batch, the eager History bit for bit. None
                     (default): True when the model is built from nn's own

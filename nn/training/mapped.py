@@ -1,25 +1,33 @@
-"""fit's array path: each mini-batch as one ``step.map`` over its examples (numpy).
+"""fit's array path: each mini-batch through map's array code in one run (numpy).
 
-The model and one example's loss are compiled once, as ``example(x, target)``
-returning the loss and (as aux) the model's outputs; each batch is then
-``map(batch, reduce="mean")``: one run of array code over the whole batch,
-whose backward fills every parameter's ``.grad``. The outputs come back from
-the same run, for accuracy and fit's NaN check.
+One example's loss, ``example(x, target)``, returning the loss and (as aux) the
+model's outputs, is traced once per fit (``autograd.compile.loops.trace_program``)
+and written as array code by ``autograd.compile.vector``, the generator behind
+``step.map``: every per-example number becomes an array over the batch, a
+layer's dots become matrix products, the parameters are one array. Each batch
+is one forward and one backward of that code; the backward's gradients (of the
+batch mean) are written into ``.grad``, and the outputs come back from the same
+run for accuracy. ``step.map`` itself would also trace through ``compile``'s
+per-call path, which writes and compiles scalar code this path never runs, and
+dispatch each batch by argument structure; fit knows its batches' structure, so
+it calls the array code directly, under map's rules: a batch where a guard of
+the trace fails, or an op would raise, runs another way.
 
 The per-example losses are written so that the label never picks a branch
-(``map`` traces one path per branch, so a label that chose one would cost a
-trace per class): the class index becomes a one-hot row, ``-log softmax`` is
+(a trace specialises on a label that did, and would serve one class): the
+class index becomes a one-hot row, ``-log softmax`` is
 ``logsumexp(d) - dot(onehot, d)``, a 0/1 label on a logit is the sign
 ``1 - 2y`` of ``softplus(sign * z)``, a -1/+1 label the factor of the hinge.
 Each is the eager loss's own terms (``0 * d`` adds an exact zero; a sign of +-1
 multiplies exactly), summed in another order (a matrix product, a batch
 sum), so the History agrees with eager's to 1e-12 relative, not bit for bit.
 
-What this path does not take (``bce`` on probabilities, whose clamp branches
-per example; batches smaller than ``MIN_BATCH``, where numpy's per-call cost
-outweighs the loop; a map that raises, or gives a NaN or infinite loss or
-output) goes to the scalar loops or to eager fit, which give eager's numbers
-and raise eager's errors.
+What this path does not take goes to the scalar loops (``compiled``) or to
+eager fit, which give eager's numbers and raise eager's errors: ``bce`` on
+probabilities (its clamp branches per example); a fit whose first batch has
+fewer than ``MIN_BATCH`` examples, where numpy's per-call cost outweighs the
+loops; a model whose trace reads numbers it is not passed; a batch whose run
+fails a guard, would raise, or gives a NaN or infinite loss or output.
 """
 
 from __future__ import annotations
