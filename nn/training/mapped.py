@@ -276,7 +276,9 @@ class MapStep:
 
     def validation(self, X: Sequence, labels: Sequence) -> tuple[float, float | None] | None:
         """(the validation set's mean loss, its accuracy or None), or None: score it
-        eagerly."""
+        eagerly (as it is when training never built the array code)."""
+        if not self._ready:
+            return None
         with no_grad():
             got = self._run(X, labels, False)
         if got is None:

@@ -129,7 +129,7 @@ def test_one_trace_for_every_class_label(maps):
 def test_small_batches_and_bce_take_the_scalar_loops_bit_for_bit(maps):
     assert mapped.MIN_BATCH == 8  # the README and fit's docstring say 8
     X, y = nn.make_moons(40, seed=2)
-    small = dict(batch_size=mapped.MIN_BATCH - 1, epochs=3, lr=0.05)
+    small = dict(batch_size=mapped.MIN_BATCH - 1, epochs=3, lr=0.05, val_split=0.25)
     factory = lambda: nn.MLP(2, [6, 1])  # noqa: E731
     assert_identical(run(True, factory, X, y, **small), run(False, factory, X, y, **small))
     assert maps[0].mapped_batches == 0
@@ -138,7 +138,7 @@ def test_small_batches_and_bce_take_the_scalar_loops_bit_for_bit(maps):
     assert_identical(run(True, sig, X, y, **bce), run(False, sig, X, y, **bce))
     assert len(maps) == 1  # bce has no map form: no map step was made
     run(True, factory, X, y, **{**small, "batch_size": mapped.MIN_BATCH})
-    assert maps[1].mapped_batches == 5 * 3  # 40 examples in batches of 8, 3 epochs
+    assert maps[1].mapped_batches == 4 * 3  # 30 training examples in batches of 8, 3 epochs
 
 
 def test_a_batch_map_cannot_run_goes_to_the_scalar_loops(maps, monkeypatch):
