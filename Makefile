@@ -52,11 +52,13 @@ bench-torch: $(STAMP)
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet torch==2.13.0 \
 		|| echo "torch==2.13.0 unavailable: the PyTorch column will be skipped"
 
+# CPU time, not wall-clock: on a shared machine a millisecond step is often descheduled
+# for another process's whole time slice, which wall-clock medians then report.
 bench: bench-torch
-	$(PY) -m benchmarks.bench
+	$(PY) -m benchmarks.bench --clock cpu
 
 bench-quick: bench-torch
-	$(PY) -m benchmarks.bench --quick
+	$(PY) -m benchmarks.bench --quick --clock cpu
 
 # Every notebook as self-contained HTML (student and teacher versions) in out/handouts/.
 handouts: $(STAMP)

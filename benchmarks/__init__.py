@@ -9,3 +9,10 @@ library and the project: micrograd and PyTorch are used only when importable.
                 cross-engine agreement check
   bench.py      interleaved timing, memory measurements, the report and the CLI
 """
+
+import os
+
+# One thread for numpy's BLAS too (set before numpy is first imported): PyTorch runs on
+# one thread here, and on a shared machine a BLAS thread pool only adds waiting.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")

@@ -5,6 +5,13 @@ example for ``autograd.compile`` and mapped over the batch (``reduce="mean"``),
 then backward; torch runs the same step on float64 tensors (one thread). Both
 are given as multiples of the plain-floats forward floor of the same B points,
 timed interleaved in one process, and checked against eager first.
+
+Each figure is the median of many repetitions of the process's CPU time
+(``time.process_time``), not wall time: on a shared machine a step of one or two
+milliseconds is often descheduled for a whole time slice of another process,
+which put wall-clock medians anywhere from 1.55x to 4.67x torch at B = 1000 in
+past runs, while CPU time stays within a few percent. numpy's BLAS runs on one
+thread, as torch does (``benchmarks/__init__.py``).
 """
 
 from __future__ import annotations
@@ -100,16 +107,14 @@ def _torch_step(B: int) -> Callable[[], W.Result] | None:
     return step
 
 
-def _median(fn: Callable[[], Any], reps: int) -> float:
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+def _cpu(fn: Callable[[], Any]) -> float:
+    """The CPU time of one call (this process, every thread)."""
+    t = time.process_time()
+    fn()
+    return time.process_time() - t
 
 
-def measure(reps: int = 15, sizes: tuple[int, ...] = SIZES,
+def measure(reps: int = 41, sizes: tuple[int, ...] = SIZES,
             with_torch: bool = True) -> list[dict[str, Any]]:
     """One row per batch size: seconds of ours (map), torch and the floor; ratios."""
     rows = []
@@ -126,12 +131,13 @@ def measure(reps: int = 15, sizes: tuple[int, ...] = SIZES,
                 raise W.Disagreement(f"map bench B={B}: {name} disagrees with eager")
         t_ours, t_floor, t_torch = [], [], []
         for _ in range(reps):  # interleaved, so load hits every engine alike
-            t_ours.append(_median(ours, 1))
-            t_floor.append(_median(floor, 1))
+            t_ours.append(_cpu(ours))
+            t_floor.append(_cpu(floor))
             if torch_step:
-                t_torch.append(_median(torch_step, 1))
+                t_torch.append(_cpu(torch_step))
         row = {
             "B": B,
+            "reps": reps,
             "ours": statistics.median(t_ours),
             "floor": statistics.median(t_floor),
             "torch": statistics.median(t_torch) if t_torch else None,
@@ -147,7 +153,9 @@ def print_rows(rows: list[dict[str, Any]], out) -> None:
     print("\nBatched replay: demo step (MLP 2-16-16-1, hinge + L2) over B points, forward and "
           "backward;\nours = autograd.compile(example).map(batch); torch = batched float64 "
           "tensors, 1 thread;\ntimes as multiples of the plain-floats forward floor of the "
-          "same B points.", file=out)
+          f"same B points (CPU time, median of {rows[0].get('reps', '?') if rows else 0} "
+          "interleaved "
+          "repetitions).", file=out)
     print(f"{'B':>6}{'ours ms':>10}{'torch ms':>10}{'floor ms':>10}{'ours/floor':>12}"
           f"{'torch/floor':>13}{'ours/torch':>12}", file=out)
     for r in rows:

@@ -773,7 +773,7 @@ def _digits_data(run: DigitsRun):
     return nn.train_val_split(X, y, run.val_split, seed=run.seed)
 
 
-def _digits_fit_case(run: DigitsRun, compile_: bool) -> Case:
+def _digits_fit_case(run: DigitsRun, compile_: bool | str) -> Case:
     import nn
 
     X_train, y_train, X_val, y_val = _digits_data(run)
@@ -829,6 +829,17 @@ def _digits_torch_case(E: Engine, run: DigitsRun) -> Case:
     return Case("torch", step, "float64, 1 thread")
 
 
+def _takes_scalar(fit: Any) -> bool:
+    """Whether this nn.fit accepts compile="scalar" (the float loops beside map)."""
+    if fit is None:
+        return False
+    try:
+        from nn.training.loop import _compiled_steps  # noqa: F401 - its presence is the answer
+    except ImportError:
+        return False
+    return True
+
+
 def check_digits_runs(title: str, results: dict[str, Result]) -> None:
     """Ours compiled and eager must agree (Histories and weights); PyTorch is timed only."""
     ours = {k: r for k, r in results.items() if k.startswith("ours")}
@@ -837,8 +848,11 @@ def check_digits_runs(title: str, results: dict[str, Result]) -> None:
 
 
 def digits_epoch(engines: dict[str, Engine], run: DigitsRun = DIGITS_RUN) -> Group:
-    """f) a digits epoch: ``fit(compile=True)``, ``fit(compile=False)``, PyTorch."""
+    """f) a digits epoch: ``fit(compile=True)`` (step.map with numpy),
+    ``fit(compile="scalar")`` (the float loops), ``fit(compile=False)``, PyTorch."""
     cases = [_digits_fit_case(run, True), _digits_fit_case(run, False)]
+    if _takes_scalar(our_fit()):
+        cases.insert(1, _digits_fit_case(run, "scalar"))
     notes = {}
     if "torch" in engines:
         cases.append(_digits_torch_case(engines["torch"], run))

@@ -89,7 +89,7 @@ from .regularizers import l1, l2, weight_elimination
 from .schedules import ConstantLR, CosineAnnealing, LinearDecay, LRSchedule, StepLR
 from .serialization import load, save
 from .tasks import LOSSES, Task, get_task
-from .train import OPTIMIZERS, SCHEDULES, History, evaluate, fit, predict
+from .training import OPTIMIZERS, SCHEDULES, History, evaluate, fit, predict
 
 __all__ = [
     # modules and layers

@@ -21,6 +21,8 @@ __all__ = ["plain"]
 # targets (rows of one-hot numbers), a batch of logit lists. Bounded, so a
 # pathologically nested list costs no recursion beyond this.
 _DEPTH = 3
+# Types that hold no numpy object inside them.
+_LEAVES = {float, int, bool, str, type(None)}
 
 
 def plain(value: Any, depth: int = _DEPTH) -> Any:
@@ -41,6 +43,8 @@ def _plain(value: Any, kinds: tuple[type, ...], depth: int) -> Any:
     if isinstance(value, kinds):
         return value.tolist()
     if depth <= 0 or type(value) not in (list, tuple):
+        return value
+    if set(map(type, value)) <= _LEAVES:  # a row of plain numbers (C speed): nothing to do
         return value
     out = None
     for i, item in enumerate(value):

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections.abc import Iterable
 
 from autograd import Value
@@ -356,12 +357,42 @@ class Adam(Optimizer):
         decay = 1.0 - lr * wd if self._decoupled else 1.0
         l2 = 0.0 if self._decoupled else wd
         m, v = self.exp_avg, self.exp_avg_sq
+        np = sys.modules.get("numpy")  # never imported here: used when it already is
+        if np is not None and len(self.params) >= _ARRAY_MIN:
+            self._step_arrays(np, step_size, correction2_sqrt, decay, l2)
+            return
         for i, p in enumerate(self.params):
             g = p.grad + l2 * p.data if l2 else p.grad
             m[i] = mi = beta1 * m[i] + (1.0 - beta1) * g
             v[i] = vi = beta2 * v[i] + (1.0 - beta2) * g * g
             denom = math.sqrt(vi) / correction2_sqrt + eps
             p.data = p.data * decay - step_size * (mi / denom)
+
+
+    def _step_arrays(self, np, step_size: float, correction2_sqrt: float, decay: float,
+                     l2: float) -> None:
+        """``step``'s loop as whole-array operations: each element goes through the
+        same float operations in the same order (numpy's +, -, *, / and sqrt round
+        exactly as Python's), so the numbers are the loop's, bit for bit."""
+        beta1, beta2 = self.betas
+        params = self.params
+        with np.errstate(all="ignore"):
+            data = np.array([p.data for p in params], dtype=np.float64)
+            g = np.array([p.grad for p in params], dtype=np.float64)
+            if l2:
+                g = g + l2 * data
+            m = beta1 * np.array(self.exp_avg, dtype=np.float64) + (1.0 - beta1) * g
+            v = beta2 * np.array(self.exp_avg_sq, dtype=np.float64) + (1.0 - beta2) * g * g
+            denom = np.sqrt(v) / correction2_sqrt + self.eps
+            new = data * decay - step_size * (m / denom)
+        self.exp_avg[:] = m.tolist()
+        self.exp_avg_sq[:] = v.tolist()
+        for p, x in zip(params, new.tolist(), strict=True):
+            p.data = x
+
+
+# Below this many parameters Adam's plain loop is as fast as building the arrays.
+_ARRAY_MIN = 256
 
 
 class AdamW(Adam):

@@ -10,6 +10,10 @@ replay and says so once.
 A reduced result is one Value: the sum of one node per group (its operands
 are the parameters, and any Value arguments) and of the examples replayed
 alone; backward through it gives every input what the eager loop gives.
+
+``run(..., aux=True)`` (for a function compiled with ``aux=True``) also returns
+each example's aux values as a flat list of floats, read from the same array
+code (``nn.fit`` reads the model's outputs so, for accuracy).
 """
 
 from __future__ import annotations
@@ -27,8 +31,11 @@ REDUCES = ("mean", "sum", None)
 _warned = [False]
 
 
-def run(step: Any, batch: Any, reduce: str | None) -> Any:
-    """What ``Compiled.map`` returns (see there)."""
+def run(step: Any, batch: Any, reduce: str | None, aux: bool = False) -> Any:
+    """What ``Compiled.map`` returns (see there); with ``aux``, the pair (that, each
+    example's aux values as a list of floats)."""
+    if aux and not step.aux:
+        raise ValueError("map: aux=True needs a function compiled with aux=True")
     if reduce not in REDUCES:
         raise ValueError(f"map: reduce must be 'mean', 'sum' or None, got {reduce!r}")
     rows = [a if isinstance(a, tuple) else (a,) for a in batch]
@@ -44,19 +51,33 @@ def run(step: Any, batch: Any, reduce: str | None) -> Any:
                 "function example by example (pip install 'chainrule[fast]' for array code)",
                 RuntimeWarning, stacklevel=3,
             )
-        return _finish_alone(step, rows, reduce)
+        return _finish_alone(step, rows, reduce, aux)
     if current_recorder() is not None or is_anomaly_enabled():
-        return _finish_alone(step, rows, reduce)
-    return _vectorised(step, rows, reduce)
+        return _finish_alone(step, rows, reduce, aux)
+    return _vectorised(step, rows, reduce, aux)
 
 
-def _one(step: Any, rows: list, i: int) -> Value:
-    """Example ``i`` replayed alone; an error names its index."""
+def _one(step: Any, rows: list, i: int, aux: bool = False) -> Any:
+    """Example ``i`` replayed alone (with ``aux``: the pair (value, its aux as
+    floats)); an error names its index."""
     try:
         out = step(*rows[i])
     except Exception as err:  # noqa: BLE001 - re-raised with the index, same type
         raise _indexed(err, i) from err
+    if aux:
+        return out[0], _floats(out[1])
     return out[0] if step.aux else out  # map returns the values, not aux
+
+
+def _floats(extra: Any) -> list[float]:
+    """An aux structure's numbers, flat, in order."""
+    if isinstance(extra, Value):
+        return [extra.data]
+    if isinstance(extra, (list, tuple)):
+        return [x for e in extra for x in _floats(e)]
+    if isinstance(extra, dict):
+        return [x for e in extra.values() for x in _floats(e)]
+    return [float(extra)]
 
 
 class _Raised:
@@ -67,9 +88,9 @@ class _Raised:
         self.err = err
 
 
-def _kept(step: Any, rows: list, i: int) -> Any:
+def _kept(step: Any, rows: list, i: int, aux: bool = False) -> Any:
     try:
-        return _one(step, rows, i)
+        return _one(step, rows, i, aux)
     except Exception as err:  # noqa: BLE001 - raised later, lowest index first
         return _Raised(err)
 
@@ -101,11 +122,17 @@ def _finish(alone: list[Value], groups: list, reduce: str | None, n: int) -> Any
     return out / n if reduce == "mean" else out
 
 
-def _finish_alone(step: Any, rows: list, reduce: str | None) -> Any:
-    alone = [_one(step, rows, i) for i in range(len(rows))]
+def _finish_alone(step: Any, rows: list, reduce: str | None, aux: bool = False) -> Any:
+    alone = [_one(step, rows, i, aux) for i in range(len(rows))]
+    extras = None
+    if aux:
+        extras = [e for _, e in alone]
+        alone = [v for v, _ in alone]
     if reduce is None:
-        return _finish(list(enumerate(alone)), [], None, len(rows))
-    return _finish(alone, [], reduce, len(rows))
+        out = _finish(list(enumerate(alone)), [], None, len(rows))
+    else:
+        out = _finish(alone, [], reduce, len(rows))
+    return (out, extras) if aux else out
 
 
 def _simple(a: tuple) -> tuple[Any, list | None]:
@@ -208,7 +235,7 @@ def _raw(kb: _Key, j: int) -> list:
     return kb._raws[j] if kb._raws is not None else kb.matrix[j].tolist()
 
 
-def _vectorised(step: Any, rows: list, reduce: str | None) -> Any:
+def _vectorised(step: Any, rows: list, reduce: str | None, aux: bool = False) -> Any:
     import numpy as np
 
     from . import vector
@@ -222,13 +249,14 @@ def _vectorised(step: Any, rows: list, reduce: str | None) -> Any:
         keys = _keys(np, rows)
     alone: list[tuple[int, Any]] = []  # (index, Value) replayed one by one
     groups: list[Any] = []  # reduce None: (indices, floats); else Values
+    extras: list[Any] | None = [None] * len(rows) if aux else None  # per example
     for key, kb in keys:
         idx = kb.rows
         pending = np.arange(len(idx))  # positions in kb
         tried: set[int] = set()
         while len(pending):
             if key in step._eager:
-                alone += [(idx[j], _kept(step, rows, idx[j])) for j in pending.tolist()]
+                alone += [(idx[j], _kept(step, rows, idx[j], aux)) for j in pending.tolist()]
                 break
             for trace in list(step._paths.get(key, ())):
                 if id(trace) in tried or not len(pending):
@@ -237,21 +265,28 @@ def _vectorised(step: Any, rows: list, reduce: str | None) -> Any:
                 vt = _vector_of(trace, vector)
                 if vt is None:
                     continue
-                pending, suspect, group = _run_group(np, trace, vt, pending, kb, grads, reduce)
-                alone += [(idx[j], _kept(step, rows, idx[j])) for j in suspect]
+                pending, suspect, group = _run_group(np, trace, vt, pending, kb, grads, reduce,
+                                                     extras)
+                alone += [(idx[j], _kept(step, rows, idx[j], aux)) for j in suspect]
                 if group is not None:
                     groups.append(group)
             if len(pending):  # no path known for it: replay it alone (this traces its path)
                 j = int(pending[0])
                 pending = pending[1:]
-                alone.append((idx[j], _kept(step, rows, idx[j])))
+                alone.append((idx[j], _kept(step, rows, idx[j], aux)))
     alone.sort(key=lambda t: t[0])
     for _, v in alone:
         if isinstance(v, _Raised):
             raise v.err
+    if aux:
+        for i, (_, extra) in alone:
+            extras[i] = extra
+        alone = [(i, v) for i, (v, _) in alone]
     if reduce is None:
-        return _finish(alone, groups, None, len(rows))
-    return _finish([v for _, v in sorted(alone, key=lambda t: t[0])], groups, reduce, len(rows))
+        out = _finish(alone, groups, None, len(rows))
+    else:
+        out = _finish([v for _, v in alone], groups, reduce, len(rows))
+    return (out, extras) if aux else out
 
 
 def _vector_of(trace: Any, vector: Any) -> Any:
@@ -268,6 +303,14 @@ def _vector_of(trace: Any, vector: Any) -> Any:
 
 def _columns(np: Any, trace: Any, pos: Any, kb: _Key) -> tuple[list, dict]:
     p = trace.program
+    vt = getattr(trace, "_vector", None)
+    if vt is not None and vt.flat:  # parameters only: one array of their numbers
+        if vt.operands is None:
+            vt.operands = [p.inputs[k].value for k in vt.grad_inputs]
+            vt.input_values = [inp.value for inp in p.inputs]
+        ins = np.array([v.data for v in vt.input_values], dtype=np.float64)
+        sub = kb.matrix[pos]
+        return ins, {where: np.ascontiguousarray(sub[:, where]) for where in set(p.numbers)}
     ins: list[Any] = []
     for inp in p.inputs:
         if inp.arg is None:
@@ -281,9 +324,10 @@ def _columns(np: Any, trace: Any, pos: Any, kb: _Key) -> tuple[list, dict]:
 
 
 def _run_group(np: Any, trace: Any, vt: Any, pending: Any, kb: _Key, grads: bool,
-               reduce: str | None) -> tuple[Any, list[int], Any]:
+               reduce: str | None, extras: list | None = None) -> tuple[Any, list[int], Any]:
     """Run ``trace`` over ``pending`` (positions in ``kb``): (still pending,
-    positions to replay alone, the group's part)."""
+    positions to replay alone, the group's part); each example's aux values go
+    into ``extras`` (by index in the batch) when it is given."""
     env = _env_ok(np, trace, pending, kb)
     pos, rest = pending[env], pending[~env]
     if not len(pos):
@@ -304,6 +348,8 @@ def _run_group(np: Any, trace: Any, vt: Any, pending: Any, kb: _Key, grads: bool
         with np.errstate(all="ignore"):
             _, _, out, tape = vt.forward(ins, nums, len(pos), grads)
     outs = np.broadcast_to(out, (len(pos),))
+    if extras is not None:
+        _aux_rows(np, vt, tape, pos, kb, extras)
     if reduce is None:
         return rest, suspect, ([kb.rows[j] for j in pos.tolist()], outs.tolist())
     value = float(np.sum(outs))
@@ -311,6 +357,18 @@ def _run_group(np: Any, trace: Any, vt: Any, pending: Any, kb: _Key, grads: bool
         return rest, suspect, Value(value)
     part = _Part(trace, vt, pos.tolist(), kb, tape)
     return rest, suspect, _node(value, part.op, part.operands, None)
+
+
+def _aux_rows(np: Any, vt: Any, tape: dict, pos: Any, kb: _Key, extras: list) -> None:
+    n = len(pos)
+    if vt.aux:
+        cols = [np.broadcast_to(np.asarray(tape[a] if isinstance(a, str) else a,
+                                           dtype=np.float64), (n,)) for a in vt.aux]
+        got = np.stack(cols, axis=1).tolist()
+    else:
+        got = [[] for _ in range(n)]
+    for j, row in zip(pos.tolist(), got, strict=True):
+        extras[kb.rows[j]] = row
 
 
 def _env_ok(np: Any, trace: Any, pos: Any, kb: _Key) -> Any:
@@ -350,8 +408,11 @@ class _Part:
         self.tape = tape
         self.n = len(pos)
         inputs = trace.program.inputs
-        self.per_example = any(inputs[k].arg is not None for k in vt.grad_inputs)
-        if not self.per_example:  # parameters only: one gradient each
+        self.per_example = not vt.flat and any(inputs[k].arg is not None
+                                               for k in vt.grad_inputs)
+        if vt.flat:  # parameters only, read once per trace
+            self.operands = vt.operands
+        elif not self.per_example:  # parameters only: one gradient each
             self.operands = [inputs[k].value for k in vt.grad_inputs]
         else:
             self.slots: list[Any] = []  # a Value, or the per-example Values
@@ -376,6 +437,8 @@ class _Part:
         gin = np.full(self.n, float(g)) if self.vt.batched_result else np.float64(g) * self.n
         with np.errstate(all="ignore"):
             got = self.vt.backward(gin, self.tape)
+        if self.vt.flat:
+            return got.tolist()
         if not self.per_example:
             return np.array(got, dtype=np.float64).tolist()
         flat: list[float] = []

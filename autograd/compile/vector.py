@@ -57,6 +57,7 @@ NAMESPACE: dict[str, Any] = {
     "isinf": np.isinf, "isfinite": np.isfinite, "total": np.sum, "_same": _same,
     "_int_is": _int_is, "inf": np.inf, "nan": np.nan, "ones": np.ones, "zeros": np.zeros,
     "stack": np.stack, "array": np.array, "bool_": np.bool_, "locals": locals,
+    "add_at": np.add.at, "len": len,
     "__builtins__": {},
 }
 
@@ -65,18 +66,29 @@ class VectorTrace:
     """The array form of one traced path."""
 
     def __init__(self, program: Program, code: str, forward: Callable, backward: Callable,
-                 grad_inputs: list[int], batched_result: bool) -> None:
+                 grad_inputs: list[int], batched_result: bool,
+                 aux: list[Any] | None = None, flat: bool = False) -> None:
         self.program = program
         self.code = code
         self.forward = forward  # (ins, nums, B, grads) -> (ok, bad, result, tape)
         self.backward = backward  # (g, tape) -> gradient per grad input
         self.grad_inputs = grad_inputs  # input indices that receive a gradient
         self.batched_result = batched_result
+        # the aux outputs (``compile(fn, aux=True)``): a name in the forward's tape, or a
+        # number (a constant), one per aux value in the Program's order
+        self.aux = aux or []
+        # every input is captured (a parameter): the forward reads them as ONE array
+        # (``ins[k]``, a layer's weights ``ins[index matrix]``) and the backward returns
+        # the gradients of ``grad_inputs`` as one array, gathered from a flat sum
+        self.flat = flat
+        self.operands: list[Any] | None = None  # the grad inputs' Values, once (map)
 
 
 def build(p: Program) -> VectorTrace:
     """Generate and compile the array code of ``p`` (raises Unsupported)."""
     kinds, eqns = p.kinds, p.eqns
+    flat = bool(p.inputs) and all(inp.arg is None for inp in p.inputs)
+    consts: dict[str, Any] = {}  # index arrays the flat code reads, bound by name
     names = Names()
     name: list[str] = []
     batched = bytearray(len(kinds))
@@ -113,7 +125,11 @@ def build(p: Program) -> VectorTrace:
             gi += 1
         if i in in_layer:
             if i in first_of:
-                fwd += _layer_forward(p, layers[first_of[i]], first_of[i], name)
+                fwd += _layer_forward(p, layers[first_of[i]], first_of[i], name,
+                                      consts if flat else None)
+            continue
+        if flat and _param_dot(p, e, batched):
+            fwd.append(f"{name[e.out]} = {_param_dot_forward(p, e, i, consts)}")
             continue
         xs = [name[o] for o in e.operands]
         out = name[e.out]
@@ -140,6 +156,7 @@ def build(p: Program) -> VectorTrace:
     grad_inputs: list[int] = []
     bwd: list[str] = []
     used: set[str] = set()
+    flat_in: set[int] = set()  # flat: input indices given whole-array contributions
 
     def contribute(o: int, expr: str, expr_batched: bool) -> None:
         kind = kinds[o][0]
@@ -171,13 +188,23 @@ def build(p: Program) -> VectorTrace:
                 gs = [gradient_of(eqns[j].out) for j in members]
                 used.update(f"{m}_{k}" for m in ("X", "W"))
                 for j in members:
-                    used.update(name[o] for o in eqns[j].operands if kinds[o][0] != CONST)
+                    used.update(name[o] for o in eqns[j].operands if kinds[o][0] != CONST
+                                and not (flat and f"IW_{k}" in consts and kinds[o][0] == INPUT))
                 bwd.append(f"G_{k} = zeros(({len(members)}, B))")
                 bwd += [f"G_{k}[{r}] = {d}" for r, d in enumerate(gs)]
                 bwd += [f"DW_{k} = G_{k} @ X_{k}.T", f"DX_{k} = W_{k}.T @ G_{k}",
                         f"DB_{k} = total(G_{k}, 1)"]
                 first = eqns[members[0]]
                 n = len(first.operands) // 2
+                if flat and f"IW_{k}" in consts:
+                    bwd.append(_scatter(f"IW_{k}", f"DW_{k}", consts))
+                    flat_in.update(consts[f"IW_{k}"].ravel().tolist())
+                    if f"IB_{k}" in consts:
+                        bwd.append(_scatter(f"IB_{k}", f"DB_{k}", consts))
+                        flat_in.update(consts[f"IB_{k}"].tolist())
+                    for c in range(n):
+                        contribute(first.operands[n + c], f"DX_{k}[{c}]", True)
+                    continue
                 for r, j in enumerate(members):
                     ops_j = eqns[j].operands
                     for c in range(n):
@@ -189,6 +216,10 @@ def build(p: Program) -> VectorTrace:
             continue
         out = e.out
         g = gradient_of(out)
+        if flat and f"I1_{i}" in consts:
+            bwd += _param_dot_backward(e, i, g, consts)
+            flat_in.update(kinds[o][1] for o in e.operands)
+            continue
         xs = [name[o] for o in e.operands]
         used.update(name[o] for o in (*e.operands, out) if kinds[o][0] != CONST)
         setup, exprs = _grads(e.op, xs, g, name[out])
@@ -202,15 +233,32 @@ def build(p: Program) -> VectorTrace:
         d = f"a_{name[o]}"
         _sum_lines(bwd, d, terms)
         results.append(d)
+    if flat:  # one array: the whole-array sums, then each input's own terms
+        for o, d in zip(into, results, strict=True):
+            bwd.append(f"A[{kinds[o][1]}] += {d}")
+        grad_inputs = sorted(flat_in | {kinds[o][1] for o in into})
+        consts["GI"] = np.array(grad_inputs, dtype=np.intp)
+        bwd.insert(0, "A = zeros(len(ins))")
+        used.add("ins")
     head = [f"{n} = tape[{n!r}]" for n in sorted(used) if n.isidentifier() and n != "g"]
     head.append("B = tape['B']")
-    bwd = head + bwd + [f"return ({', '.join(results)}{',' if len(results) == 1 else ''})"]
+    if flat:
+        bwd = head + bwd + ["return A[GI]"]
+        # the forward reads one by one only the parameters some line reads so
+        words = set(re.findall(r"\w+", "\n".join(
+            line for line in fwd + bwd if not re.match(r"in\d+ = ins\[", line))))
+        fwd = [line for line in fwd if not (m := re.match(r"(in\d+) = ins\[", line))
+               or m.group(1) in words]
+    else:
+        bwd = head + bwd + [f"return ({', '.join(results)}{',' if len(results) == 1 else ''})"]
     code = (_function("forward", "ins, nums, B, grads", fwd) + "\n"
             + _function("backward", "g, tape", bwd))
     namespace = dict(NAMESPACE)
+    namespace.update(consts)
     exec(builtins.compile(code, "<autograd.compile map>", "exec"), namespace)  # noqa: S102
+    aux = [float(kinds[v][1]) if kinds[v][0] == CONST else name[v] for v in p.outputs[1:]]
     return VectorTrace(p, code, namespace["forward"], namespace["backward"], grad_inputs,
-                       bool(batched[p.result]))
+                       bool(batched[p.result]), aux, flat)
 
 
 def _layers(p: Program, batched: bytearray, reached: set[int]) -> list[list[int]]:
@@ -232,11 +280,26 @@ def _layers(p: Program, batched: bytearray, reached: set[int]) -> list[list[int]
     return [members for members in by_x.values()]
 
 
-def _layer_forward(p: Program, members: list[int], k: int, name: list[str]) -> list[str]:
+def _layer_forward(p: Program, members: list[int], k: int, name: list[str],
+                   consts: dict[str, Any] | None = None) -> list[str]:
     eqns = p.eqns
     first = eqns[members[0]]
     n = len(first.operands) // 2
     xs = [name[o] for o in first.operands[n : 2 * n]]
+    if consts is not None and all(
+        p.kinds[o][0] == INPUT for j in members for o in eqns[j].operands[:n]
+    ) and (len(first.operands) % 2 == 0 or all(
+        p.kinds[eqns[j].operands[-1]][0] == INPUT for j in members
+    )):  # flat: the weights gathered from the parameter array by one index matrix
+        consts[f"IW_{k}"] = np.array(
+            [[p.kinds[o][1] for o in eqns[j].operands[:n]] for j in members], dtype=np.intp)
+        lines = [f"X_{k} = stack(({', '.join(xs)},))", f"W_{k} = ins[IW_{k}]",
+                 f"O_{k} = W_{k} @ X_{k}"]
+        if len(first.operands) % 2:
+            consts[f"IB_{k}"] = np.array(
+                [p.kinds[eqns[j].operands[-1]][1] for j in members], dtype=np.intp)
+            lines.append(f"O_{k} = O_{k} + ins[IB_{k}][:, None]")
+        return lines + [f"{name[eqns[j].out]} = O_{k}[{r}]" for r, j in enumerate(members)]
     rows = ["(" + ", ".join(name[o] for o in eqns[j].operands[:n]) + ",)" for j in members]
     lines = [f"X_{k} = stack(({', '.join(xs)},))", f"W_{k} = array(({', '.join(rows)},))",
              f"O_{k} = W_{k} @ X_{k}"]
@@ -245,6 +308,43 @@ def _layer_forward(p: Program, members: list[int], k: int, name: list[str]) -> l
         lines.append(f"O_{k} = O_{k} + array(({bias},))[:, None]")
     lines += [f"{name[eqns[j].out]} = O_{k}[{r}]" for r, j in enumerate(members)]
     return lines
+
+
+def _param_dot(p: Program, e: Any, batched: bytearray) -> bool:
+    """A dot of parameters only (an L2 term, ``dot(params, params)``): one number
+    for the whole batch, computed from the parameter array in one product."""
+    return (e.op is ops.DOT and not e.no_grad and len(e.operands) >= 2
+            and not batched[e.out]
+            and all(p.kinds[o][0] == INPUT for o in e.operands))
+
+
+def _param_dot_forward(p: Program, e: Any, i: int, consts: dict[str, Any]) -> str:
+    n = len(e.operands) // 2
+    where = [p.kinds[o][1] for o in e.operands]
+    consts[f"I1_{i}"] = np.array(where[:n], dtype=np.intp)
+    consts[f"I2_{i}"] = np.array(where[n : 2 * n], dtype=np.intp)
+    expr = f"total(ins[I1_{i}] * ins[I2_{i}])"
+    if len(where) % 2:
+        consts[f"BIAS_{i}"] = where[-1]
+        expr += f" + ins[{where[-1]}]"
+    return expr
+
+
+def _param_dot_backward(e: Any, i: int, g: str, consts: dict[str, Any]) -> list[str]:
+    lines = [_scatter(f"I1_{i}", f"{g} * ins[I2_{i}]", consts),
+             _scatter(f"I2_{i}", f"{g} * ins[I1_{i}]", consts)]
+    if f"BIAS_{i}" in consts:
+        lines.append(f"A[{consts[f'BIAS_{i}']}] += {g}")
+    return lines
+
+
+def _scatter(index: str, values: str, consts: dict[str, Any]) -> str:
+    """``A[index] += values``, or ``add_at`` when an index repeats (``+=`` would keep
+    only one of its additions)."""
+    idx = consts[index].ravel()
+    if len(np.unique(idx)) == len(idx):
+        return f"A[{index}] += {values}"
+    return f"add_at(A, {index}, {values})"
 
 
 def _function(fname: str, params: str, body: list[str]) -> str:

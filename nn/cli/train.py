@@ -29,7 +29,7 @@ from .. import (
     train_val_split,
 )
 from .._text import plural
-from ..train import format_epoch, progress_bar_shown
+from ..training.progress import format_epoch, progress_bar_shown
 from .args import (
     MAX_EPOCHS,
     MAX_EXAMPLES,

@@ -154,17 +154,19 @@ def test_tiny_run_prints_the_report_and_writes_json(tmp_path):
     for key in ("compile-fit", "compile-fit-moons15", "compile-digits"):
         assert key not in keys  # reported in their own section, not as engine columns
     assert {t["status"] for t in data["targets"]} <= {"PASS", "FAIL", "SKIP"}
-    assert len(data["targets"]) == 15
+    assert len(data["targets"]) == 16
     # the targets of autograd.compile and fit come last, and every one was measured
     # (PyTorch's digits row only when torch is installed)
     compile_targets = data["targets"][7:]
     assert "trace + code generation" in compile_targets[3]["name"]
-    assert "digits epoch compiled at most 10x PyTorch" in compile_targets[-1]["name"]
-    measured = compile_targets if _has_torch() else compile_targets[:-1]
+    assert "digits epoch fit(compile=True) (map) at most 3x PyTorch" in compile_targets[-2]["name"]
+    assert "digits epoch fit(compile='scalar') at most 10x PyTorch" in compile_targets[-1]["name"]
+    measured = compile_targets if _has_torch() else compile_targets[:-2]
     assert all(t["status"] != "SKIP" for t in measured), compile_targets
     digits = data["compile"]["digits"]
     assert digits["epoch_s"]["ours:compile=True"] > 0
     assert digits["epoch_s"]["ours:compile=False"] > 0
+    assert digits["epoch_s"]["ours:compile=scalar"] > 0
     assert "1 thread" in text and "digits epoch" in text
     rows = {r["key"]: r for w in data["workloads"] for r in w["rows"]}
     for key in ("demo-binary", "demo-binary:compiled", "demo-mlp", "demo-mlp:compiled"):

@@ -1,13 +1,15 @@
-"""fit(compile=True) runs batches through generated loops: the same History as eager,
-bit for bit (compared with ==), one trace for every label, no quadratic step."""
+"""fit(compile="scalar") runs batches through generated loops: the same History as eager,
+bit for bit (compared with ==), one trace for every label, no quadratic step.
+(compile=True takes step.map when numpy is installed: tests/nn/training/test_fit_map.py.)"""
 
 from __future__ import annotations
 
 import pytest
 
 import nn
-import nn.compiled_step as cs
+import nn.training.compiled as cs
 from nn.module import Module
+from nn.training.float_losses import cross_entropy_floats, logistic_floats
 
 SERIES = ("epoch", "loss", "val_loss", "accuracy", "val_accuracy", "grad_norm", "lr")
 
@@ -60,7 +62,8 @@ CASES = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_compiled_fit_gives_eager_history_bit_for_bit(name):
     factory, (X, y), options = CASES[name]
-    assert_identical(run(True, factory, X, y, **options), run(False, factory, X, y, **options))
+    assert_identical(run("scalar", factory, X, y, **options),
+                     run(False, factory, X, y, **options))
 
 
 @pytest.fixture
@@ -72,7 +75,7 @@ def steps(monkeypatch):
             super().__init__(*a, **k)
             made.append(self)
 
-    monkeypatch.setattr(nn.train, "CompiledStep", Spy)
+    monkeypatch.setattr(nn.training.loop, "CompiledStep", Spy)
     return made
 
 
@@ -81,7 +84,7 @@ def test_one_trace_serves_every_class_label_and_validation(steps):
     assert len(set(y)) == 10
     nn.manual_seed(0)
     nn.fit(nn.MLP(64, [8, 10]), X, y, loss="cross_entropy", epochs=2, batch_size=10,
-           val_split=0.25, progress=False, compile=True)
+           val_split=0.25, progress=False, compile="scalar")
     (step,) = steps
     assert step.traces == 1
     assert step.fallbacks == 0
@@ -99,7 +102,7 @@ def test_batches_given_back_to_eager_change_no_number(steps, monkeypatch):
     factory, (X, y), options = CASES["moons, binary logits, validation and early stopping"]
     eager = run(False, factory, X, y, **options)
     monkeypatch.setattr(cs.CompiledStep, "forward", sometimes)
-    assert_identical(run(True, factory, X, y, **options), eager)
+    assert_identical(run("scalar", factory, X, y, **options), eager)
     assert calls[0] > 4
 
 
@@ -117,7 +120,7 @@ def test_a_generated_backward_that_raises_hands_the_batch_to_eager(steps, monkey
 
     monkeypatch.setattr(cs.CompiledStep, "_build", build)
     factory, (X, y), options = CASES["regression, mse with an L2 regulariser, sgd momentum"]
-    compiled = run(True, factory, X, y, **options)
+    compiled = run("scalar", factory, X, y, **options)
     assert_identical(compiled, run(False, factory, X, y, **options))
     assert steps[0].fallbacks == compiled[0].updates
 
@@ -132,7 +135,7 @@ class _CountingList(list):
         return super().__iter__()
 
 
-@pytest.mark.parametrize("flag", [True, False])
+@pytest.mark.parametrize("flag", [True, "scalar", False])
 def test_fit_never_walks_the_parameter_list_once_per_parameter(flag, monkeypatch):
     """The optimiser's parameters were checked against a set rebuilt per parameter (0.47 s
     per fit at 2,410 parameters): the parameter list was iterated once per parameter."""
@@ -179,7 +182,7 @@ def test_cross_entropy_on_floats_is_the_engines_to_the_bit(rows):
     leaves = [[Value(z) for z in row] for row in rows]
     loss = nn.cross_entropy(leaves, labels)
     loss.backward()
-    value, seeds = cs._cross_entropy_floats([[Value(z) for z in row] for row in rows], labels)
+    value, seeds = cross_entropy_floats([[Value(z) for z in row] for row in rows], labels)
     assert value == loss.data
     assert seeds == [[v.grad for v in row] for row in leaves]
 
@@ -193,7 +196,7 @@ def test_logistic_loss_on_floats_is_the_engines_to_the_bit(logits):
     leaves = [Value(z) for z in logits]
     loss = nn.binary_cross_entropy_with_logits(leaves, [float(t) for t in labels])
     loss.backward()
-    value, seeds = cs._logistic_floats([[Value(z)] for z in logits], labels)
+    value, seeds = logistic_floats([[Value(z)] for z in logits], labels)
     assert value == loss.data
     assert seeds == [[v.grad] for v in leaves]
 

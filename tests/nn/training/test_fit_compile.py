@@ -1,6 +1,6 @@
 """fit(compile=...): the compiled training step gives the eager History.
 
-These cases compare to 1e-9 relative; tests/nn/test_fit_replay.py holds the
+These cases compare to 1e-9 relative; tests/nn/training/test_fit_replay.py holds the
 compiled path to the stricter rule it meets, identical with ==.
 """
 
@@ -83,12 +83,14 @@ def test_compile_true_refuses_what_it_cannot_compile_and_says_why():
                loss=lambda outs, ys: nn.mse_loss(outs, ys))
     # the default trains those eagerly instead
     nn.fit(custom, X, y, epochs=1, progress=False)
-    with pytest.raises(TypeError, match="compile must be True, False or None"):
+    with pytest.raises(ValueError, match="compile must be True, False, None or 'scalar'"):
         nn.fit(nn.MLP(2, [3, 1]), X, y, epochs=1, compile="yes", progress=False)
+    with pytest.raises(TypeError, match="compile must be .* got 1"):
+        nn.fit(nn.MLP(2, [3, 1]), X, y, epochs=1, compile=1, progress=False)
 
 
 def test_compiled_training_traces_once_for_every_label_and_batch(monkeypatch):
-    import nn.compiled_step as cs
+    import nn.training.compiled as cs
 
     made = []
     real = cs.CompiledStep
@@ -99,9 +101,10 @@ def test_compiled_training_traces_once_for_every_label_and_batch(monkeypatch):
             made.append(self)
 
     monkeypatch.setattr(cs, "CompiledStep", Spy)
-    monkeypatch.setattr(nn.train, "CompiledStep", Spy)
+    monkeypatch.setattr(nn.training.loop, "CompiledStep", Spy)
     X, y = nn.make_moons(40, seed=8)
-    nn.fit(nn.MLP(2, [4, 1]), X, y, epochs=6, batch_size=8, val_split=0.25, progress=False)
+    nn.fit(nn.MLP(2, [4, 1]), X, y, epochs=6, batch_size=8, val_split=0.25, progress=False,
+           compile="scalar")
     (step,) = made
     # one trace for both labels and the validation forward: shuffled batches never retrace
     assert step.traces == 1
