@@ -34,15 +34,28 @@ def usable(label: str) -> bool:
     return not (label[0] in "vnrct" and label[1:].isdigit())  # the fallbacks' shapes
 
 
-class Names:
-    """Unique names: a usable label, else ``fallback`` or v1, v2, ..."""
+def printable(label: str) -> bool:
+    """True if ``label`` can name a variable in a printed Program: any identifier
+    that reads as itself and cannot be taken for a fallback name (no source is
+    made from a printed Program, so the generated code's own names are fine)."""
+    if not label or not label.isidentifier() or keyword.iskeyword(label):
+        return False
+    if unicodedata.normalize("NFKC", label) != label:
+        return False
+    return not (label[0] == "v" and label[1:].isdigit())
 
-    def __init__(self) -> None:
+
+class Names:
+    """Unique names: a usable label, else ``fallback`` or v1, v2, ...
+    (``printing``: labels need only be ``printable``)."""
+
+    def __init__(self, printing: bool = False) -> None:
         self.used: set[str] = set()
         self.unnamed = 0
+        self.usable = printable if printing else usable
 
     def make(self, label: str, fallback: str | None = None) -> str:
-        if usable(label):
+        if self.usable(label):
             base = label
         elif fallback is not None:
             base = fallback

@@ -317,11 +317,12 @@ class Program:
         return kind == EQN and not self.eqns[where].no_grad
 
     def names(self) -> list[str]:
-        """A readable name per variable: its label where it is a unique usable
-        name, else a, b, c... for inputs and numbers, and v1, v2... for the rest."""
+        """A readable name per variable: its label where it is a unique
+        identifier (``naming.printable``), else v1, v2, ... (number arguments
+        are labelled with their parameter's name)."""
         from .naming import Names
 
-        namer = Names()
+        namer = Names(printing=True)
         out = []
         for var, (kind, _where) in enumerate(self.kinds):
             if kind == CONST:

@@ -459,3 +459,24 @@ def test_fn_changing_a_value_it_branches_on_runs_eagerly_with_a_warning() -> Non
     # the first call is the traced one, which is eager's (fn ran once: one flip);
     # eagerly from then on, flipping as eager code does
     assert got == [2.0, 3.0, 2.0] and state.data == -1.0
+
+
+def test_the_printed_program_uses_labels_the_code_cannot() -> None:
+    """``d``, ``g`` and ``sum`` name values in generated code, so the code names
+    such nodes otherwise; a printed Program has no code to clash with."""
+    def f(x, w):
+        d = x * w
+        d.label = "d"
+        g = d + w
+        g.label = "g"
+        s = autograd.sum([g, d])
+        s.label = "sum"
+        return s
+
+    step = compile(f)
+    step(Value(1.0), Value(2.0))
+    lines = [line.strip() for line in str(step.program).splitlines()]
+    assert lines[1].startswith("d = x * w") or lines[1].startswith("d = "), lines
+    assert lines[2].startswith("g = d + ") and lines[3] == "sum = sum(g, d)", lines
+    code = step.code
+    assert "\n    d = " not in code and "\n    g = " not in code  # never the code's own names
