@@ -248,13 +248,18 @@ class CompileFellBack(RuntimeError):
 
 
 def traced(compiled: Any, *args: Any) -> Any:
-    """Call ``compiled(*args)`` twice (the trace, then a replay) and make sure both
-    used generated code: a warning that it runs eagerly, or a second trace, would
-    make its timings the eager engine's. Returns the first call's result."""
+    """Call ``compiled(*args)`` until its path runs generated code (the trace, the
+    walked replays, then a replay of the code: ``GENERATE_AFTER``) and make sure
+    none ran eagerly: a warning that it does, or a second trace, would make its
+    timings the eager engine's. Returns the first call's result."""
+    import sys
+
+    warm = getattr(sys.modules.get("autograd.compile"), "GENERATE_AFTER", 0) + 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         first = compiled(*args)
-        compiled(*args)
+        for _ in range(warm):
+            compiled(*args)
     fell_back = [str(w.message) for w in caught if "autograd.compile" in str(w.message)]
     for w in caught:  # any other warning is passed on
         if "autograd.compile" not in str(w.message):

@@ -143,7 +143,8 @@ def test_tiny_run_prints_the_report_and_writes_json(tmp_path):
         "demo step, binary ops (ours: compiled)",
         "demo step, own MLP (ours: compiled)",
         f"sum of {TINY.sum_terms} products",
-        "trace + code generation, binary-op demo step",
+        "first call of autograd.compile, binary-op demo step",
+        "code generation, at the path's replay",
         "fit, the demo's training run",
         "compiled binary-op demo step: multiple of floats floor",
     ):
@@ -158,7 +159,7 @@ def test_tiny_run_prints_the_report_and_writes_json(tmp_path):
     # the targets of autograd.compile and fit come last, and every one was measured
     # (PyTorch's digits row only when torch is installed)
     compile_targets = data["targets"][7:]
-    assert "trace + code generation" in compile_targets[3]["name"]
+    assert "first call of the compiled binary-op demo step" in compile_targets[3]["name"]
     assert "digits epoch fit(compile=True) (map) at most 3x PyTorch" in compile_targets[-2]["name"]
     assert "digits epoch fit(compile='scalar') at most 10x PyTorch" in compile_targets[-1]["name"]
     measured = compile_targets if _has_torch() else compile_targets[:-2]
@@ -466,5 +467,5 @@ def test_only_compile_reports_the_trace_and_the_fit(tmp_path):
     data = json.loads(path.read_text())
     assert data["workloads"] == []  # no engine workload matched
     status = {t["name"]: t["status"] for t in data["targets"]}
-    assert status["trace + code generation of the binary-op demo step"] != "SKIP"
+    assert status["first call of the compiled binary-op demo step, vs an eager step"] != "SKIP"
     assert status["fit(compile=True) faster than compile=False (demo run)"] != "SKIP"
