@@ -1,12 +1,18 @@
-"""autograd.compile: trace fn once per argument structure and path, replay generated code.
+"""autograd.compile: trace fn once per argument structure and path, then replay it.
 
-A training step rebuilds the same graph every call. ``compile(fn)`` runs ``fn``
-once on stand-ins (``trace``), which writes a ``Program``: its inputs,
-equations, guards and outputs (``program``). Passes simplify it (``passes``)
-and ``codegen`` writes a forward and a backward Python function from the op
-table's templates. A call checks the guards and replays those functions, and
-returns one Value: a node of the ordinary engine whose operands are the inputs,
-so ``backward()``, accumulation and ``no_grad`` work on it unchanged.
+A training step rebuilds the same graph every call. The first call of
+``compile(fn)`` runs ``fn`` on stand-ins while a ``Recorder`` listens
+(``trace``) and writes a ``Program``: inputs, equations, guards and outputs
+(``program``). That run is eager's own: its graph is given back to the real
+arguments and returned, so the first call costs a small multiple of calling fn.
+Later calls check the guards and replay the Program, returning one Value: a
+node of the ordinary engine whose operands are the inputs, so ``backward()``,
+accumulation and ``no_grad`` work on it unchanged. A path is replayed by
+walking its equations (``interp``) until it has been replayed ``GENERATE_AFTER``
+times, then by Python source generated from the op table's templates
+(``codegen``): ``compile()`` of that source costs as much as dozens of walks,
+paid only by a path used often enough to win it back. Passes (``passes``)
+prune the Program first.
 
 The contract: the value and the gradients are eager's, bit for bit, or fn runs
 eagerly with one warning that says why.
