@@ -99,8 +99,16 @@ def _install_hints() -> dict[str, str]:
     return hints
 
 
+_MISSING = re.compile(
+    r"could not import|no module named|not installed|not found|missing|unavailable|"
+    r"\bneeds?\b|\brequires?\b|\bwithout\b|pip install", re.IGNORECASE)
+
+
 def _needed_package(reason: str, hints: dict[str, str]) -> str | None:
-    """The optional package a skip reason says is missing, if it names one."""
+    """The optional package a skip reason says is missing, if it names one (a reason
+    that only mentions a package, say a README block of torch timings, is not that)."""
+    if not _MISSING.search(reason):
+        return None
     words = set(re.findall(r"[a-z][\w-]*", reason.lower()))
     for name in sorted({*hints, *_ALIASES}, key=len, reverse=True):  # onnxruntime before onnx
         if name in words:
