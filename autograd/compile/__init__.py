@@ -90,7 +90,7 @@ class Trace:
     def captured_ids(self) -> dict[int, int]:
         """Captured input's id -> its input index (made when a call has Value
         arguments to compare with them, not for a function of captured Values only)."""
-        return {id(inp.value): i for i, inp in enumerate(self.program.inputs) if inp.arg is None}
+        return {id(v): i for i, v in enumerate(self.program._in_value) if v is not None}
 
     def backend_for_a_call(self) -> Backend:
         """The backend this replay runs: walked at first, generated once the path
@@ -477,7 +477,7 @@ class Compiled:
 def _arg_captured_ids(program: Program, vals: list) -> tuple:
     if not vals:
         return ()
-    captured = {id(inp.value): i for i, inp in enumerate(program.inputs) if inp.arg is None}
+    captured = {id(v): i for i, v in enumerate(program._in_value) if v is not None}
     return tuple(captured.get(id(v), -1) for v in vals) if captured else ()
 
 

@@ -40,7 +40,6 @@ from .watch import _SLOT, UNWATCHED, WATCHED
 _WATCHED = WATCHED
 _INPUT_CODE = 0  # program._I
 slot_get = _SLOT.__get__  # a Value's number, read without the watch
-_DATA = operator.attrgetter("data")
 _LABEL = operator.attrgetter("label")
 _IS_CONSTANT = operator.attrgetter("is_constant")
 
@@ -448,7 +447,7 @@ class Recorder:
             first = [x for _, x in pairs]
         else:
             first = self.first_read
-        now = list(map(_DATA, values))
+        now = list(map(slot_get, values))  # (a stand-in's read is ours, not fn's)
         if not any(map(operator.is_not, now, first)):  # unchanged: the very same floats
             return False
         return any(not same_number(a, b) for a, b in zip(now, first, strict=True))
@@ -463,8 +462,10 @@ class Recorder:
             v = vals[k]
             real[s] = v
             s.__class__ = v.__class__
-            if not same_number(s.data, v.data) or s.grad is not v.grad or s.label != v.label:
-                v.data, v.grad, v.label = s.data, s.grad, s.label  # fn changed its argument
+            data = s.data
+            if ((data is not v.data and not same_number(data, v.data))
+                    or s.grad is not v.grad or s.label is not v.label and s.label != v.label):
+                v.data, v.grad, v.label = data, s.grad, s.label  # fn changed its argument
         unwatched = UNWATCHED
         get = real.get
         if not real:  # no Value arguments: nothing to put back, only classes
