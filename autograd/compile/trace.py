@@ -468,18 +468,6 @@ class Recorder:
                 v.data, v.grad, v.label = data, s.grad, s.label  # fn changed its argument
         unwatched = UNWATCHED
         get = real.get
-        if not real:  # no Value arguments: nothing to put back, only classes
-            for v in self.log:
-                if v.__class__ is tuple:
-                    v = v[0]
-                cls = unwatched.get(v.__class__)
-                if cls is not None:
-                    v.__class__ = cls
-            self.log.clear()
-            self.read_at.clear()
-            self.first_read.clear()
-            self.new_inputs.clear()
-            return result
         for v in self.log:
             if v.__class__ is tuple:
                 v = v[0]
@@ -487,7 +475,7 @@ class Recorder:
             if cls is not None:
                 v.__class__ = cls
             rule = v._rule
-            if rule is None:
+            if rule is None or not real:
                 continue
             if rule.arity == 0:
                 operands = v._a

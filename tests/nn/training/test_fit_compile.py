@@ -6,34 +6,16 @@ compiled path to the stricter rule it meets, identical with ==.
 
 from __future__ import annotations
 
-import math
-
 import pytest
+from fit_helpers import assert_close, run
 
 import nn
 
 REL = 1e-9
 
 
-def run(compile_flag, model_factory, X, y, **options):
-    nn.manual_seed(0)
-    model = model_factory()
-    history = nn.fit(model, X, y, progress=False, compile=compile_flag, **options)
-    return history, [p.data for p in model.parameters()]
-
-
 def assert_same(a, b):
-    for key in ("loss", "val_loss", "accuracy", "val_accuracy", "grad_norm"):
-        xs, ys = getattr(a[0], key), getattr(b[0], key)
-        assert len(xs) == len(ys), key
-        for x, y in zip(xs, ys, strict=True):
-            if x is None or y is None:
-                assert x is y, key
-            else:
-                assert math.isclose(x, y, rel_tol=REL, abs_tol=1e-15), (key, x, y)
-    assert a[0].best_epoch == b[0].best_epoch
-    for p, q in zip(a[1], b[1], strict=True):
-        assert math.isclose(p, q, rel_tol=REL, abs_tol=1e-12)
+    assert_close(a, b, REL, abs_tol=1e-15)
 
 
 CASES = {

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from fit_helpers import assert_close, assert_identical, run
 
 import nn
 import nn.training.mapped as mapped
@@ -18,36 +19,7 @@ import nn.training.mapped as mapped
 np = pytest.importorskip("numpy")
 
 REL = 1e-12
-SERIES = ("epoch", "loss", "val_loss", "accuracy", "val_accuracy", "grad_norm", "lr")
 REPO = Path(__file__).resolve().parents[3]
-
-
-def run(flag, factory, X, y, **options):
-    nn.manual_seed(0)
-    model = factory()
-    history = nn.fit(model, X, y, progress=False, compile=flag, **options)
-    return history, [p.data for p in model.parameters()]
-
-
-def assert_close(a, b, rel=REL):
-    for name in SERIES:
-        xs, ys = getattr(a[0], name), getattr(b[0], name)
-        assert len(xs) == len(ys), name
-        for x, y in zip(xs, ys, strict=True):
-            if x is None or y is None:
-                assert x is y, name
-            else:
-                assert math.isclose(x, y, rel_tol=rel, abs_tol=1e-300), (name, x, y)
-    for name in ("best_epoch", "stopped_early", "updates"):
-        assert getattr(a[0], name) == getattr(b[0], name), name
-    for p, q in zip(a[1], b[1], strict=True):
-        assert math.isclose(p, q, rel_tol=1e-9, abs_tol=1e-12)
-
-
-def assert_identical(a, b):
-    for name in SERIES:
-        assert getattr(a[0], name) == getattr(b[0], name), name
-    assert a[1] == b[1]
 
 
 CASES = {
@@ -105,7 +77,7 @@ def test_mapped_fit_gives_the_eager_history_to_1e_12(name, maps):
     (step,) = maps
     assert step.mapped_batches == got[0].updates  # every batch went through map
     assert step.fallbacks == 0
-    assert_close(got, run(False, factory, X, y, **options))
+    assert_close(got, run(False, factory, X, y, **options), REL)
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -152,7 +124,7 @@ def test_a_batch_map_cannot_run_goes_to_the_scalar_loops(maps, monkeypatch):
 
     monkeypatch.setattr(mapped.MapStep, "_run", sometimes)
     factory, (X, y), options = CASES["moons, logits, validation, early stopping"]
-    assert_close(run(True, factory, X, y, **options), run(False, factory, X, y, **options))
+    assert_close(run(True, factory, X, y, **options), run(False, factory, X, y, **options), REL)
     assert calls[0] > 4
 
 

@@ -5,29 +5,12 @@ bit for bit (compared with ==), one trace for every label, no quadratic step.
 from __future__ import annotations
 
 import pytest
+from fit_helpers import assert_identical, run
 
 import nn
 import nn.training.compiled as cs
 from nn.module import Module
 from nn.training.float_losses import cross_entropy_floats, logistic_floats
-
-SERIES = ("epoch", "loss", "val_loss", "accuracy", "val_accuracy", "grad_norm", "lr")
-
-
-def run(flag, factory, X, y, **options):
-    nn.manual_seed(0)
-    model = factory()
-    history = nn.fit(model, X, y, progress=False, compile=flag, **options)
-    return history, [p.data for p in model.parameters()]
-
-
-def assert_identical(a, b):
-    for name in SERIES:
-        assert getattr(a[0], name) == getattr(b[0], name), name
-    for name in ("best_epoch", "stopped_early", "updates"):
-        assert getattr(a[0], name) == getattr(b[0], name), name
-    assert a[1] == b[1]
-
 
 CASES = {
     "moons, binary logits, validation and early stopping": (
