@@ -452,6 +452,10 @@ class Compiled:
                                   _arg_captured_ids(program, vals))
                 except Refused as why:
                     refused = str(why)
+                    # fn ran to its end; unless its graph is not eager's, that run
+                    # is this call's answer: running fn again would repeat what it
+                    # did to captured Values
+                    out = None if rec.rerun else rec.give_back(result, vals)
                 else:
                     refused = None
                     # This call's answer is the traced graph itself, given back to the
@@ -459,7 +463,11 @@ class Compiled:
                     changed = rec.inputs_changed() or not env_holds(program.env_guards, raw)
                     out = rec.give_back(result, vals)
             if refused is not None:
-                return self._refuse(key, refused, args, kwargs)
+                if out is None:
+                    return self._refuse(key, refused, args, kwargs)
+                if self.aux:
+                    out = (out, _numbers_like(extra))
+                return self._refuse(key, refused, None, None, out)
             del aux_values
             if self.aux:
                 out = (out, _numbers_like(extra))

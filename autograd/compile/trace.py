@@ -184,6 +184,7 @@ class Recorder:
         self.number_vars: dict[int, int] = {}
         self.specialised: set[int] = set()
         self.refusal: str | None = None
+        self.rerun = False  # refused for a reason that makes the traced run not eager's
         self.pending_leaf: int | None = None
         self.raises: list[str] = []
         # Nodes made by fn, in order; entries from ``flush`` on are not written yet.
@@ -428,12 +429,20 @@ class Recorder:
         self.flush()
         self.raises.append(rule.name)
 
-    def caught(self, what: str) -> None:
-        self.refuse(f"fn caught a {what} while tracing")
+    def caught(self, what: str, from_engine: bool = False) -> None:
+        # An error from fn's own code may come from a stand-in not being its
+        # argument (a dict keyed by a captured Value), so eager may not raise it;
+        # an op's error (from_engine) saw eager's numbers.
+        self.refuse(f"fn caught a {what} while tracing", rerun=not from_engine)
 
-    def refuse(self, why: str) -> None:
+    def refuse(self, why: str, rerun: bool = True) -> None:
+        """No replay for this path. ``rerun``: the traced run may not be eager's
+        (a ``_backward`` closure holds stand-ins), so the first call runs fn
+        again. An op that raised and was caught refuses without rerunning: the
+        op saw eager's numbers, so the traced run is eager's and is given back."""
         if self.refusal is None:
             self.refusal = why
+        self.rerun = self.rerun or rerun
 
     # --- the end of the trace ---------------------------------------------------
 

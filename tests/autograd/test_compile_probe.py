@@ -124,7 +124,6 @@ def test_a_replayed_result_keeps_the_label_fn_gave_it() -> None:
 # --- the first call of a refused trace -----------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="PENDING_CAUGHT")
 def test_a_caught_exception_does_not_run_fn_twice_on_the_first_call() -> None:
     # fn changes a captured Value, then catches an op's error: the trace is
     # refused, and the first call must still be one run of fn, as eagerly.
