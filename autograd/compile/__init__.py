@@ -460,7 +460,11 @@ class Compiled:
                     refused = None
                     # This call's answer is the traced graph itself, given back to the
                     # real arguments: eager's graph of this call, nothing replayed.
-                    changed = rec.inputs_changed() or not env_holds(program.env_guards, raw)
+                    changed = None
+                    if rec.inputs_changed() or not env_holds(program.env_guards, raw):
+                        changed = "fn changed a number it reads while it was traced"
+                    elif rec.grads_changed(vals):  # x.grad = ..., or a backward() in fn
+                        changed = "fn changed the gradient of an argument while it was traced"
                     out = rec.give_back(result, vals)
             if refused is not None:
                 if out is None:
@@ -472,11 +476,9 @@ class Compiled:
             if self.aux:
                 out = (out, _numbers_like(extra))
             if changed:
-                # fn changed a number it reads: no replay can repeat this call
-                # (see README, "What compile assumes")
-                return self._refuse(
-                    key, "fn changed a number it reads while it was traced", None, None, out
-                )
+                # fn changed a number it reads, or an argument's gradient: no replay
+                # can repeat this call (see README, "What compile assumes")
+                return self._refuse(key, changed, None, None, out)
             paths.append(trace)
             self._latest = trace
         return out

@@ -462,6 +462,12 @@ class Recorder:
             return False
         return any(not same_number(a, b) for a, b in zip(now, first, strict=True))
 
+    def grads_changed(self, vals: list[Value]) -> bool:
+        """True if fn changed an argument's gradient (``x.grad = 0.0``, a
+        ``backward()`` inside fn): a replay, which does not run fn, would not."""
+        return any(s.grad is not vals[k].grad and not same_number(s.grad, vals[k].grad)
+                   for s, (k, _label) in self.args.items())
+
     def give_back(self, result: Any, vals: list[Value]) -> Any:
         """The traced graph as eager's graph of this call: every node fn made back
         in its own class, the real arguments where their stand-ins were (with

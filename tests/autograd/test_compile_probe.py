@@ -147,7 +147,6 @@ def test_a_caught_exception_does_not_run_fn_twice_on_the_first_call() -> None:
 # --- what fn does to its arguments ----------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="PENDING_GRAD")
 def test_fn_setting_its_arguments_grad_runs_eagerly() -> None:
     # a replay does not run fn, so it cannot repeat x.grad = ...: eager from then on
     def f(x):
@@ -161,7 +160,6 @@ def test_fn_setting_its_arguments_grad_runs_eagerly() -> None:
     assert len(warned) == 1 and "changed" in warned[0], warned
 
 
-@pytest.mark.xfail(strict=True, reason="PENDING_GRAD")
 def test_fn_calling_backward_on_its_argument_runs_eagerly() -> None:
     def f(x):
         y = x * x
