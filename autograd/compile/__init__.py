@@ -34,7 +34,7 @@ from . import caught, interp
 from .args import flatten, rebuild, top_level_numbers
 from .codegen import Generated, generate, operand_layout
 from .passes import backward_order, prune
-from .program import CONST, DETACH, INPUT, NUMBER, Eqn, Guard, Input, Program
+from .program import CONST, DETACH, EQN, INPUT, NUMBER, Eqn, Guard, Input, Program
 from .trace import Recorder, Refused, env_guards, env_holds, gc_paused
 
 __all__ = ["Compiled", "Eqn", "Guard", "Input", "Program", "compile"]
@@ -72,6 +72,28 @@ class Trace:
         self.arg_captured = arg_captured
         self.backend: Backend | None = None
         self.replays = 0
+        # fn's result: a node (label it as fn did), or what eager returns as it is
+        # (an argument or a captured Value itself; a new leaf: see ``leaf_like``)
+        kind, where = program.kinds[program.result]
+        self.label = program.labels.get(program.result, "") if kind == EQN else ""
+        self.plain = None if kind == EQN else (kind, where)
+        self.leaf = (Value, "")
+
+    def leaf_like(self, out: Any) -> None:
+        """Note the class and label of the first call's result, a leaf fn made
+        (``Constant(3.0)``, ``Value(n)``): each replay returns a new one alike."""
+        if self.plain is not None and self.plain[0] != INPUT:
+            self.leaf = (out.__class__, out.label)
+
+    def plain_result(self, ins: list, nums: list) -> Value:
+        kind, where = self.plain
+        if kind == INPUT:
+            return ins[where]
+        cls, label = self.leaf
+        v = Value.__new__(cls)
+        v.data = where if kind == CONST else nums[where]
+        v.grad, v.label, v._rule, v._a, v._b = 0.0, label, None, None, None
+        return v
 
     @property
     def program(self) -> Program:
@@ -385,10 +407,15 @@ class Compiled:
             return _FAILED
         if got is None:
             return None
-        if not is_grad_enabled():
-            value = Value(got[0])
+        if trace.plain is not None:  # fn returned an input, or a leaf it made
+            value = trace.plain_result(ins, nums)
         else:
-            value = _node(got[0], backend.op, backend.operands(ins), (got[1], ins, nums))
+            if not is_grad_enabled():
+                value = Value(got[0])
+            else:
+                value = _node(got[0], backend.op, backend.operands(ins), (got[1], ins, nums))
+            if trace.label:
+                value.label = trace.label
         if self.aux:
             return value, _refill(trace.aux_shape, iter(got[2]))
         return value
@@ -466,6 +493,7 @@ class Compiled:
                     elif rec.grads_changed(vals):  # x.grad = ..., or a backward() in fn
                         changed = "fn changed the gradient of an argument while it was traced"
                     out = rec.give_back(result, vals)
+                    trace.leaf_like(out)
             if refused is not None:
                 if out is None:
                     return self._refuse(key, refused, args, kwargs)

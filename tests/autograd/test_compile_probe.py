@@ -68,7 +68,6 @@ def x_for(i: int) -> Value:
 # --- what a replay returns when fn returns no node of its own ---------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="PENDING_RESULT")
 def test_fn_returning_its_argument_returns_that_argument() -> None:
     def make():
         return (lambda x: x), lambda i: (x_for(i),), []
@@ -76,7 +75,6 @@ def test_fn_returning_its_argument_returns_that_argument() -> None:
     same_as_eager(make)
 
 
-@pytest.mark.xfail(strict=True, reason="PENDING_RESULT")
 def test_fn_returning_a_captured_value_returns_that_value() -> None:
     def make():
         w = Value(2.0, label="w")
@@ -85,7 +83,6 @@ def test_fn_returning_a_captured_value_returns_that_value() -> None:
     same_as_eager(make)
 
 
-@pytest.mark.xfail(strict=True, reason="PENDING_RESULT")
 def test_fn_returning_a_constant_argument_returns_that_constant() -> None:
     def make():
         return (lambda x, c: c), lambda i: (x_for(i), Constant(3.0)), []
@@ -93,7 +90,6 @@ def test_fn_returning_a_constant_argument_returns_that_constant() -> None:
     same_as_eager(make)
 
 
-@pytest.mark.xfail(strict=True, reason="PENDING_RESULT")
 def test_fn_returning_a_new_constant_returns_a_constant() -> None:
     def make():
         return (lambda x: Constant(3.0)), lambda i: (x_for(i),), []
@@ -108,7 +104,6 @@ def test_fn_returning_a_number_argument_as_a_leaf() -> None:
     same_as_eager(make)
 
 
-@pytest.mark.xfail(strict=True, reason="PENDING_LABEL")
 def test_a_replayed_result_keeps_the_label_fn_gave_it() -> None:
     def f(x):
         y = x * 2.0
