@@ -425,6 +425,13 @@ class Recorder:
             other = other._read()
         p.guards.append(Guard(kind, var, other, result, at))
 
+    def attribute_read(self, v: Value, name: str) -> None:
+        """fn read ``v.grad`` or ``v.label``: of its own nodes, that is fn's doing
+        and the same every call; of an argument, a replay could not follow it.
+        The stand-in holds the argument's, so this run is eager's."""
+        if v in self.args:
+            self.refuse(f"it reads the {name} of an argument", rerun=False)
+
     def raised(self, rule: ops.Op) -> None:
         self.flush()
         self.raises.append(rule.name)

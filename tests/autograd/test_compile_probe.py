@@ -231,3 +231,39 @@ def test_a_lookup_keyed_by_a_captured_value_and_caught_follows_eager() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         assert compile(f)(w).data == f(w).data == 5.0
+
+
+# --- what fn reads of an argument besides its number -------------------------------------------
+
+
+def test_fn_reading_its_arguments_grad_runs_eagerly() -> None:
+    # the same argument, its gradient growing call after call: a replay would
+    # keep the first call's x.grad as a constant
+    def make():
+        x = Value(1.0)
+        return (lambda x: x * (x.grad + 1.0)), lambda i: (x,), []
+
+    warned = same_as_eager(make)
+    assert len(warned) == 1 and "grad" in warned[0], warned
+
+
+def test_fn_reading_its_arguments_label_runs_eagerly() -> None:
+    def make():
+        return (lambda x: x * x.label.count("a")), lambda i: (Value(1.0, label="a" * i),), []
+
+    warned = same_as_eager(make)
+    assert len(warned) == 1 and "label" in warned[0], warned
+
+
+def test_labels_fn_reads_of_its_own_nodes_keep_it_compiled() -> None:
+    def f(x):
+        y = x * 2.0
+        y.label = "y"
+        return y * len(y.label)
+
+    step = compile(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for i in range(4):
+            assert step(x_for(i)).data == f(x_for(i)).data
+    assert step.traces == 1
