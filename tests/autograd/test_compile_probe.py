@@ -267,3 +267,19 @@ def test_labels_fn_reads_of_its_own_nodes_keep_it_compiled() -> None:
         for i in range(4):
             assert step(x_for(i)).data == f(x_for(i)).data
     assert step.traces == 1
+
+
+@pytest.mark.xfail(strict=True, reason="an argument that is also a captured Value reaches fn "
+                   "as a stand-in: fn's change through the captured name is not seen by the "
+                   "stand-in, and give_back then copies the stand-in's old number over it")
+def test_fn_changing_a_captured_value_that_is_also_its_argument() -> None:
+    def make():
+        w = Value(2.0, label="w")
+
+        def f(x):
+            w.data += 1.0
+            return x * 2.0
+
+        return f, lambda i: (w,), [w]
+
+    same_as_eager(make, n=2)
