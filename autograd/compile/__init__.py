@@ -452,8 +452,15 @@ class Compiled:
                     result = self.fn(*t_args, **t_kwargs)
             except Exception as err:  # noqa: BLE001 - eager decides
                 del t_args, t_kwargs
-                rec = None
                 self.traces -= 1
+                if rec.op_raised(err):
+                    # an op's error, on eager's numbers: eager raises it too, and
+                    # running fn again would repeat what fn did before it
+                    with gc_paused():
+                        rec.give_back(None, vals)
+                    rec = None
+                    raise
+                rec = None
                 out = self._run_eager(args, kwargs)  # raises as eager does
                 return self._refuse(
                     key, f"it raised {type(err).__name__} when traced, not when run eagerly",

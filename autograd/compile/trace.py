@@ -35,6 +35,7 @@ from .. import ops
 from ..value import Constant, Value
 from .numbers_arg import TracedNumber
 from .program import CONST, DETACH, EQN, INPUT, EnvGuard, Guard, Program
+from .watch import _ENGINE as _ENGINE_GLOBALS
 from .watch import _SLOT, UNWATCHED, WATCHED
 
 _WATCHED = WATCHED
@@ -431,6 +432,16 @@ class Recorder:
         The stand-in holds the argument's, so this run is eager's."""
         if v in self.args:
             self.refuse(f"it reads the {name} of an argument", rerun=False)
+
+    def op_raised(self, err: BaseException) -> bool:
+        """True if ``err``, which ended fn, is an op's error the engine reported
+        (raised by the engine's op call itself, not by fn's own code)."""
+        if not self.raises or not isinstance(err, (ArithmeticError, ValueError)):
+            return False
+        tb = err.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        return tb is not None and tb.tb_frame.f_globals is _ENGINE_GLOBALS
 
     def raised(self, rule: ops.Op) -> None:
         self.flush()
