@@ -34,7 +34,7 @@ from . import caught, interp
 from .args import flatten, rebuild, top_level_numbers
 from .codegen import Generated, generate, operand_layout
 from .passes import backward_order, prune
-from .program import CONST, DETACH, INPUT, NUMBER, Eqn, Guard, Input, Program
+from .program import CONST, DETACH, EQN, INPUT, NUMBER, Eqn, Guard, Input, Program
 from .trace import Recorder, Refused, env_guards, env_holds, gc_paused
 
 __all__ = ["Compiled", "Eqn", "Guard", "Input", "Program", "compile"]
@@ -72,6 +72,28 @@ class Trace:
         self.arg_captured = arg_captured
         self.backend: Backend | None = None
         self.replays = 0
+        # fn's result: a node (label it as fn did), or what eager returns as it is
+        # (an argument or a captured Value itself; a new leaf: see ``leaf_like``)
+        kind, where = program.kinds[program.result]
+        self.label = program.labels.get(program.result, "") if kind == EQN else ""
+        self.plain = None if kind == EQN else (kind, where)
+        self.leaf = (Value, "")
+
+    def leaf_like(self, out: Any) -> None:
+        """Note the class and label of the first call's result, a leaf fn made
+        (``Constant(3.0)``, ``Value(n)``): each replay returns a new one alike."""
+        if self.plain is not None and self.plain[0] != INPUT:
+            self.leaf = (out.__class__, out.label)
+
+    def plain_result(self, ins: list, nums: list) -> Value:
+        kind, where = self.plain
+        if kind == INPUT:
+            return ins[where]
+        cls, label = self.leaf
+        v = Value.__new__(cls)
+        v.data = where if kind == CONST else nums[where]
+        v.grad, v.label, v._rule, v._a, v._b = 0.0, label, None, None, None
+        return v
 
     @property
     def program(self) -> Program:
@@ -385,10 +407,15 @@ class Compiled:
             return _FAILED
         if got is None:
             return None
-        if not is_grad_enabled():
-            value = Value(got[0])
+        if trace.plain is not None:  # fn returned an input, or a leaf it made
+            value = trace.plain_result(ins, nums)
         else:
-            value = _node(got[0], backend.op, backend.operands(ins), (got[1], ins, nums))
+            if not is_grad_enabled():
+                value = Value(got[0])
+            else:
+                value = _node(got[0], backend.op, backend.operands(ins), (got[1], ins, nums))
+            if trace.label:
+                value.label = trace.label
         if self.aux:
             return value, _refill(trace.aux_shape, iter(got[2]))
         return value
@@ -425,8 +452,15 @@ class Compiled:
                     result = self.fn(*t_args, **t_kwargs)
             except Exception as err:  # noqa: BLE001 - eager decides
                 del t_args, t_kwargs
-                rec = None
                 self.traces -= 1
+                if rec.op_raised(err):
+                    # an op's error, on eager's numbers: eager raises it too, and
+                    # running fn again would repeat what fn did before it
+                    with gc_paused():
+                        rec.give_back(None, vals)
+                    rec = None
+                    raise
+                rec = None
                 out = self._run_eager(args, kwargs)  # raises as eager does
                 return self._refuse(
                     key, f"it raised {type(err).__name__} when traced, not when run eagerly",
@@ -452,23 +486,34 @@ class Compiled:
                                   _arg_captured_ids(program, vals))
                 except Refused as why:
                     refused = str(why)
+                    # fn ran to its end; unless its graph is not eager's, that run
+                    # is this call's answer: running fn again would repeat what it
+                    # did to captured Values
+                    out = None if rec.rerun else rec.give_back(result, vals)
                 else:
                     refused = None
                     # This call's answer is the traced graph itself, given back to the
                     # real arguments: eager's graph of this call, nothing replayed.
-                    changed = rec.inputs_changed() or not env_holds(program.env_guards, raw)
+                    changed = None
+                    if rec.inputs_changed() or not env_holds(program.env_guards, raw):
+                        changed = "fn changed a number it reads while it was traced"
+                    elif rec.grads_changed(vals):  # x.grad = ..., or a backward() in fn
+                        changed = "fn changed the gradient of an argument while it was traced"
                     out = rec.give_back(result, vals)
+                    trace.leaf_like(out)
             if refused is not None:
-                return self._refuse(key, refused, args, kwargs)
+                if out is None:
+                    return self._refuse(key, refused, args, kwargs)
+                if self.aux:
+                    out = (out, _numbers_like(extra))
+                return self._refuse(key, refused, None, None, out)
             del aux_values
             if self.aux:
                 out = (out, _numbers_like(extra))
             if changed:
-                # fn changed a number it reads: no replay can repeat this call
-                # (see README, "What compile assumes")
-                return self._refuse(
-                    key, "fn changed a number it reads while it was traced", None, None, out
-                )
+                # fn changed a number it reads, or an argument's gradient: no replay
+                # can repeat this call (see README, "What compile assumes")
+                return self._refuse(key, changed, None, None, out)
             paths.append(trace)
             self._latest = trace
         return out

@@ -32,7 +32,11 @@ def _handled(code, offset, exc) -> None:  # noqa: ANN001 - sys.monitoring's sign
         return
     if code.co_filename.startswith(_HERE):
         return  # the engine's own try/except
-    recorder.caught(type(exc).__name__)
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    from_engine = tb is not None and tb.tb_frame.f_code.co_filename.startswith(_HERE)
+    recorder.caught(type(exc).__name__, from_engine)
 
 
 @contextlib.contextmanager

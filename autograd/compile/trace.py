@@ -35,6 +35,7 @@ from .. import ops
 from ..value import Constant, Value
 from .numbers_arg import TracedNumber
 from .program import CONST, DETACH, EQN, INPUT, EnvGuard, Guard, Program
+from .watch import _ENGINE as _ENGINE_GLOBALS
 from .watch import _SLOT, UNWATCHED, WATCHED
 
 _WATCHED = WATCHED
@@ -183,6 +184,7 @@ class Recorder:
         self.number_vars: dict[int, int] = {}
         self.specialised: set[int] = set()
         self.refusal: str | None = None
+        self.rerun = False  # refused for a reason that makes the traced run not eager's
         self.pending_leaf: int | None = None
         self.raises: list[str] = []
         # Nodes made by fn, in order; entries from ``flush`` on are not written yet.
@@ -423,16 +425,41 @@ class Recorder:
             other = other._read()
         p.guards.append(Guard(kind, var, other, result, at))
 
+    def attribute_read(self, v: Value, name: str) -> None:
+        """fn read ``v.grad`` or ``v.label``: of its own nodes, that is fn's doing
+        and the same every call; of an argument, a replay could not follow it.
+        The stand-in holds the argument's, so this run is eager's."""
+        if v in self.args:
+            self.refuse(f"it reads the {name} of an argument", rerun=False)
+
+    def op_raised(self, err: BaseException) -> bool:
+        """True if ``err``, which ended fn, is an op's error the engine reported
+        (raised by the engine's op call itself, not by fn's own code)."""
+        if not self.raises or not isinstance(err, (ArithmeticError, ValueError)):
+            return False
+        tb = err.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        return tb is not None and tb.tb_frame.f_globals is _ENGINE_GLOBALS
+
     def raised(self, rule: ops.Op) -> None:
         self.flush()
         self.raises.append(rule.name)
 
-    def caught(self, what: str) -> None:
-        self.refuse(f"fn caught a {what} while tracing")
+    def caught(self, what: str, from_engine: bool = False) -> None:
+        # An error from fn's own code may come from a stand-in not being its
+        # argument (a dict keyed by a captured Value), so eager may not raise it;
+        # an op's error (from_engine) saw eager's numbers.
+        self.refuse(f"fn caught a {what} while tracing", rerun=not from_engine)
 
-    def refuse(self, why: str) -> None:
+    def refuse(self, why: str, rerun: bool = True) -> None:
+        """No replay for this path. ``rerun``: the traced run may not be eager's
+        (a ``_backward`` closure holds stand-ins), so the first call runs fn
+        again. An op that raised and was caught refuses without rerunning: the
+        op saw eager's numbers, so the traced run is eager's and is given back."""
         if self.refusal is None:
             self.refusal = why
+        self.rerun = self.rerun or rerun
 
     # --- the end of the trace ---------------------------------------------------
 
@@ -451,6 +478,12 @@ class Recorder:
         if not any(map(operator.is_not, now, first)):  # unchanged: the very same floats
             return False
         return any(not same_number(a, b) for a, b in zip(now, first, strict=True))
+
+    def grads_changed(self, vals: list[Value]) -> bool:
+        """True if fn changed an argument's gradient (``x.grad = 0.0``, a
+        ``backward()`` inside fn): a replay, which does not run fn, would not."""
+        return any(s.grad is not vals[k].grad and not same_number(s.grad, vals[k].grad)
+                   for s, (k, _label) in self.args.items())
 
     def give_back(self, result: Any, vals: list[Value]) -> Any:
         """The traced graph as eager's graph of this call: every node fn made back

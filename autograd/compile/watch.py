@@ -42,11 +42,32 @@ def _write(self: Value, data: float) -> None:
     _SLOT.__set__(self, data)
 
 
+def _watch_slot(name: str) -> property:
+    """``grad`` or ``label`` of a Value of the trace: a read by fn's code is
+    told to the recorder (an argument's gradient or label is not in the
+    Program, so a replay could not follow it); writes pass through."""
+    slot = Value.__dict__[name]
+    get, put = slot.__get__, slot.__set__
+
+    def read(self: Value, _flags=FLAGS, _frame=_getframe) -> object:  # noqa: B008
+        if _flags[1]:
+            caller = _frame(1).f_globals.get("__name__", "")
+            if caller != "autograd" and not caller.startswith("autograd."):
+                recorder = current_recorder()
+                if recorder is not None:
+                    recorder.attribute_read(self, name)
+        return get(self)
+
+    return property(read, put)
+
+
 class WatchedValue(Value):
     """A Value of a trace in progress: its ``data`` reads are observed."""
 
     __slots__ = ()
     data = property(_read, _write)
+    grad = _watch_slot("grad")
+    label = _watch_slot("label")
 
 
 class WatchedConstant(Constant):
@@ -54,6 +75,8 @@ class WatchedConstant(Constant):
 
     __slots__ = ()
     data = property(_read, _write)
+    grad = _watch_slot("grad")
+    label = _watch_slot("label")
 
 
 # repr() and error messages print the class name: keep the user's.
