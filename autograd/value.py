@@ -296,6 +296,19 @@ class Value:
         """
         if FLAGS[1]:  # copy.copy, copy.deepcopy and pickle read the number
             _observe_decision(self, "copy", None, None)
+        rule = self._rule
+        expand = getattr(rule.code, "expanded", None) if rule is not None else None
+        if expand is not None:
+            # A call of an autograd.compile function: its op lives only in this
+            # process, so it is saved as the graph it stands for (the engine's
+            # own ops over the same inputs: the same number and gradients).
+            node = expand(self)
+            from .backward import topological_order
+
+            ancestors = topological_order(node)[:-1]
+            _listed_for_pickle().update(map(id, ancestors))
+            return (_restore_after, (ancestors, type(node), node.data, node.grad, node.label),
+                    (node._rule, node._a, node._b))
         state = (self._rule, self._a, self._b)
         args = (type(self), self.data, self.grad, self.label)
         listed = _listed_for_pickle()

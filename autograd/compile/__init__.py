@@ -180,6 +180,14 @@ class Backend:
             return ins if self.prefix == len(ins) else ins[: self.prefix]
         return [ins[i] for i in self.grad_inputs]
 
+    def expanded(self, node: Value) -> Value:
+        """The graph a compiled call stands for, made with the engine's own ops
+        over the same inputs (how pickle and copy save a compiled result)."""
+        _tape, ins, nums = node._b
+        root = rebuild_graph(self.trace.program, list(ins), nums)
+        root.grad, root.label = node.grad, node.label
+        return root
+
     # --- grad() and create_graph --------------------------------------------------
 
     def grads_for(self, node: Value, g: Any, create_graph: bool) -> list:
@@ -467,6 +475,12 @@ class Compiled:
                     None, None, out,
                 )
             del t_args, t_kwargs
+            if rec.arguments_moved(vals):
+                # fn changed an argument through another name it holds (a Value it
+                # captures): the stand-in fn was given did not change, so the traced
+                # run is not eager's. The change is undone and fn runs eagerly.
+                return self._refuse(
+                    key, "fn changed an argument through a Value it captures", args, kwargs)
             aux_values: list[Value] = []
             extra = None
             shape = None

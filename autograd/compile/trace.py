@@ -479,6 +479,18 @@ class Recorder:
             return False
         return any(not same_number(a, b) for a, b in zip(now, first, strict=True))
 
+    def arguments_moved(self, vals: list[Value]) -> bool:
+        """True if an argument's number changed while fn ran on its stand-in (fn
+        reached the argument itself through a Value it captures); the number is
+        put back, so that running fn again changes it once, as eager does."""
+        moved = False
+        for s, (k, _label) in self.args.items():
+            v, x = vals[k], self.read_at[s]
+            if v.data is not x and not same_number(v.data, x):
+                v.data = x
+                moved = True
+        return moved
+
     def grads_changed(self, vals: list[Value]) -> bool:
         """True if fn changed an argument's gradient (``x.grad = 0.0``, a
         ``backward()`` inside fn): a replay, which does not run fn, would not."""
