@@ -84,8 +84,26 @@ class VectorTrace:
         self.operands: list[Any] | None = None  # the grad inputs' Values, once (map)
 
 
-def build(p: Program) -> VectorTrace:
-    """Generate and compile the array code of ``p`` (raises Unsupported)."""
+class _Read:
+    """A Program with its kinds, equations and inputs read once into lists: build
+    looks them up thousands of times, and the Program makes each on every lookup."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.kinds = list(program.kinds)
+        self.eqns = list(program.eqns)
+        self.inputs = list(program.inputs)
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self.program, attr)
+
+
+_INPUT_LINE = re.compile(r"(in\d+) = ins\[")
+
+
+def build(program: Program) -> VectorTrace:
+    """Generate and compile the array code of ``program`` (raises Unsupported)."""
+    p: Any = _Read(program)
     kinds, eqns = p.kinds, p.eqns
     flat = bool(p.inputs) and all(inp.arg is None for inp in p.inputs)
     consts: dict[str, Any] = {}  # index arrays the flat code reads, bound by name
@@ -96,10 +114,10 @@ def build(p: Program) -> VectorTrace:
         if kind == CONST:
             name.append(ops.number_literal(where))
         elif kind == INPUT:
-            name.append(names.make("", f"in{where}"))
+            name.append(_fresh(names, f"in{where}"))
             batched[var] = p.inputs[where].arg is not None
         elif kind == NUMBER:
-            name.append(names.make("", f"n{where}"))
+            name.append(_fresh(names, f"n{where}"))
             batched[var] = 1
         else:
             name.append(names.make(""))
@@ -246,8 +264,8 @@ def build(p: Program) -> VectorTrace:
         bwd = head + bwd + ["return A[GI]"]
         # the forward reads one by one only the parameters some line reads so
         words = set(re.findall(r"\w+", "\n".join(
-            line for line in fwd + bwd if not re.match(r"in\d+ = ins\[", line))))
-        fwd = [line for line in fwd if not (m := re.match(r"(in\d+) = ins\[", line))
+            line for line in fwd + bwd if not _INPUT_LINE.match(line))))
+        fwd = [line for line in fwd if not (m := _INPUT_LINE.match(line))
                or m.group(1) in words]
     else:
         bwd = head + bwd + [f"return ({', '.join(results)}{',' if len(results) == 1 else ''})"]
@@ -257,8 +275,16 @@ def build(p: Program) -> VectorTrace:
     namespace.update(consts)
     exec(builtins.compile(code, "<autograd.compile map>", "exec"), namespace)  # noqa: S102
     aux = [float(kinds[v][1]) if kinds[v][0] == CONST else name[v] for v in p.outputs[1:]]
-    return VectorTrace(p, code, namespace["forward"], namespace["backward"], grad_inputs,
+    return VectorTrace(program, code, namespace["forward"], namespace["backward"], grad_inputs,
                        bool(batched[p.result]), aux, flat)
+
+
+def _fresh(names: Names, base: str) -> str:
+    """``names.make("", base)`` without its label checks (there is no label)."""
+    if base in names.used:
+        return names.make("", base)
+    names.used.add(base)
+    return base
 
 
 def _layers(p: Program, batched: bytearray, reached: set[int]) -> list[list[int]]:
