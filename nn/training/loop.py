@@ -122,7 +122,9 @@ def fit(
                     through ``autograd.compile``: with numpy installed (the
                     ``fast`` extra) each mini-batch runs once through the array
                     code ``step.map`` runs, whose History agrees with eager's to
-                    1e-12 relative (not bit for bit: sums run in another order);
+                    1e-12 relative (not bit for bit: sums run in another order),
+                    the parameters kept in arrays between batches (written back
+                    into the Values and the optimiser before anything else looks);
                     a first batch of fewer than 8 examples, the ``bce`` loss, and
                     any batch that code cannot run go through the scalar loops.
                     Without numpy, True is "scalar". "scalar": generated float

@@ -11,7 +11,10 @@ run for accuracy. ``step.map`` itself would also trace through ``compile``'s
 per-call path, which writes and compiles scalar code this path never runs, and
 dispatch each batch by argument structure; fit knows its batches' structure, so
 it calls the array code directly, under map's rules: a batch where a guard of
-the trace fails, or an op would raise, runs another way.
+the trace fails, or an op would raise, runs another way. fit gives its batches
+by position, so each is cut from one matrix of the training set made once, and
+with nn's own optimisers the parameters stay in arrays between batches
+(``flat``; fit writes them back before anything else looks).
 
 The per-example losses are written so that the label never picks a branch
 (a trace specialises on a label that did, and would serve one class): the
