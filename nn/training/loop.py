@@ -146,6 +146,7 @@ def fit(
     eps = None if perturb is None else check_nonneg("perturb", perturb) or None
     restore_best = check_flag("restore_best", restore_best, allow_none=True)
     progress = check_flag("progress", progress)
+    shuffle = check_flag("shuffle", shuffle)  # checked here: fit cuts its own batches
     if val_data is not None and val_split is not None:
         raise ValueError("fit: give val_data or val_split, not both")
     rng = make_rng("fit", seed)
