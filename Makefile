@@ -54,8 +54,9 @@ bench-torch: $(STAMP)
 
 # CPU time, not wall-clock: on a shared machine a millisecond step is often descheduled
 # for another process's whole time slice, which wall-clock medians then report.
+# BENCH_ARGS adds options, e.g. make bench BENCH_ARGS="--json out/bench.json" (both clocks).
 bench: bench-torch
-	$(PY) -m benchmarks.bench --clock cpu
+	$(PY) -m benchmarks.bench --clock cpu $(BENCH_ARGS)
 
 bench-quick: bench-torch
 	$(PY) -m benchmarks.bench --quick --clock cpu

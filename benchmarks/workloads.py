@@ -247,18 +247,29 @@ class CompileFellBack(RuntimeError):
     """autograd.compile did not replay generated code for a workload (it ran eagerly)."""
 
 
-def traced(compiled: Any, *args: Any) -> Any:
-    """Call ``compiled(*args)`` until its path runs generated code (the trace, the
-    walked replays, then a replay of the code: ``GENERATE_AFTER``) and make sure
-    none ran eagerly: a warning that it does, or a second trace, would make its
-    timings the eager engine's. Returns the first call's result."""
-    import sys
+# Replays before timing: autograd.compile walks a path's equations for its first
+# replays and generates code from a later one on (GENERATE_AFTER); the bench times the
+# generated code, so it replays until the latest path's backend says it is generated.
+WARM_REPLAYS = 200
 
-    warm = getattr(sys.modules.get("autograd.compile"), "GENERATE_AFTER", 0) + 1
+
+def _generated(compiled: Any) -> bool:
+    """Whether the latest path replays generated code (True for a compile without tiers)."""
+    backend = getattr(getattr(compiled, "_latest", None), "backend", None)
+    return backend is None or getattr(backend, "generated", True)
+
+
+def traced(compiled: Any, *args: Any) -> Any:
+    """Call ``compiled(*args)``: the trace, then replays until they run generated code,
+    and make sure no call ran eagerly: a warning that it runs eagerly, or a second
+    trace, would make its timings the eager engine's. Returns the first call's result."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         first = compiled(*args)
-        for _ in range(warm):
+        compiled(*args)
+        for _ in range(WARM_REPLAYS):
+            if _generated(compiled):
+                break
             compiled(*args)
     fell_back = [str(w.message) for w in caught if "autograd.compile" in str(w.message)]
     for w in caught:  # any other warning is passed on

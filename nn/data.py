@@ -120,17 +120,24 @@ def batches(
     size = _batch_size("batches", batch_size)
     if not isinstance(shuffle, bool):
         raise TypeError(f"batches: shuffle must be True or False, got {shuffle!r}")
-    order = list(range(len(X)))
-    if shuffle:
-        make_rng("batches", seed).shuffle(order)
-    elif seed is not None:
+    if not shuffle and seed is not None:
         make_rng("batches", seed)  # still type-check it
+    chunks = index_batches(len(X), size, make_rng("batches", seed) if shuffle else None)
+    return _cut(X, y, chunks)
+
+
+def index_batches(n: int, size: int | None, rng: random.Random | None) -> list[list[int]]:
+    """The positions of each batch of ``batches``: ``range(n)`` shuffled by ``rng``
+    (None: in order), cut into runs of ``size`` (None: one). fit takes these from
+    data it has checked once, rather than checking it again every epoch."""
+    order = list(range(n))
+    if rng is not None:
+        rng.shuffle(order)
     if size is None:
-        size = len(order)
-    return _cut(X, y, order, size)
+        size = max(n, 1)
+    return [order[start : start + size] for start in range(0, n, size)]
 
 
-def _cut(X: list, y: list, order: list[int], size: int) -> Iterator[tuple[list, list]]:
-    for start in range(0, len(order), size):
-        chunk = order[start : start + size]
+def _cut(X: list, y: list, chunks: list[list[int]]) -> Iterator[tuple[list, list]]:
+    for chunk in chunks:
         yield [X[i] for i in chunk], [y[i] for i in chunk]

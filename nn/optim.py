@@ -292,6 +292,30 @@ class SGD(Optimizer):
             buf[i] = b
             p.data = p.data - lr * (g + mu * b if nesterov else b)
 
+    # fit's array path (nn.training.flat): the same step on float64 arrays in
+    # ``params`` order, each element through the loop's float operations in its order
+    # (numpy's +, -, * round as Python's do), so the numbers are the loop's, bit for bit.
+
+    def _arrays(self, np) -> dict:
+        buf = self.momentum_buffer
+        return {"momentum_buffer": None if buf is None else np.array(buf, dtype=np.float64)}
+
+    def _load_arrays(self, arrays: dict) -> None:
+        buf = arrays["momentum_buffer"]
+        if buf is not None:
+            self.momentum_buffer = buf.tolist()
+
+    def _step_arrays(self, np, data, grad, arrays: dict):
+        """``step`` on arrays: the new parameters (``arrays`` holds the buffers)."""
+        lr, mu, wd = self._lr, self.momentum, self.weight_decay
+        g = grad + wd * data if wd else grad
+        if mu == 0.0:
+            return data - lr * g
+        buf = arrays["momentum_buffer"]
+        b = np.array(g) if buf is None else mu * buf + g
+        arrays["momentum_buffer"] = b
+        return data - lr * (g + mu * b if self.nesterov else b)
+
 
 # --- Adam and AdamW -----------------------------------------------------------------
 
@@ -346,49 +370,64 @@ class Adam(Optimizer):
             return value
         return super()._check_hyper(key, value)
 
-    def step(self) -> None:
-        """One Adam step for every parameter."""
-        lr, eps, wd = self._lr, self.eps, self.weight_decay
+    def _coefficients(self) -> tuple[float, float, float, float]:
+        """Count the step; (step size, sqrt of the second bias correction, decay, L2)."""
+        lr, wd = self._lr, self.weight_decay
         beta1, beta2 = self.betas
         self.step_count += 1
         t = self.step_count
-        step_size = lr / (1.0 - beta1**t)
-        correction2_sqrt = math.sqrt(1.0 - beta2**t)
         decay = 1.0 - lr * wd if self._decoupled else 1.0
         l2 = 0.0 if self._decoupled else wd
-        m, v = self.exp_avg, self.exp_avg_sq
+        return lr / (1.0 - beta1**t), math.sqrt(1.0 - beta2**t), decay, l2
+
+    def step(self) -> None:
+        """One Adam step for every parameter."""
+        params = self.params
         np = sys.modules.get("numpy")  # never imported here: used when it already is
-        if np is not None and len(self.params) >= _ARRAY_MIN:
-            self._step_arrays(np, step_size, correction2_sqrt, decay, l2)
+        if np is not None and len(params) >= _ARRAY_MIN:
+            arrays = self._arrays(np)
+            with np.errstate(all="ignore"):
+                new = self._step_arrays(
+                    np, np.array([p.data for p in params], dtype=np.float64),
+                    np.array([p.grad for p in params], dtype=np.float64), arrays)
+            self._load_arrays(arrays)
+            for p, x in zip(params, new.tolist(), strict=True):
+                p.data = x
             return
-        for i, p in enumerate(self.params):
+        step_size, correction2_sqrt, decay, l2 = self._coefficients()
+        eps = self.eps
+        beta1, beta2 = self.betas
+        m, v = self.exp_avg, self.exp_avg_sq
+        for i, p in enumerate(params):
             g = p.grad + l2 * p.data if l2 else p.grad
             m[i] = mi = beta1 * m[i] + (1.0 - beta1) * g
             v[i] = vi = beta2 * v[i] + (1.0 - beta2) * g * g
             denom = math.sqrt(vi) / correction2_sqrt + eps
             p.data = p.data * decay - step_size * (mi / denom)
 
+    # The step on float64 arrays in ``params`` order (here for many parameters, and
+    # fit's array path, nn.training.flat): each element goes through the loop's float
+    # operations in its order (numpy's +, -, *, / and sqrt round exactly as Python's),
+    # so the numbers are the loop's, bit for bit.
 
-    def _step_arrays(self, np, step_size: float, correction2_sqrt: float, decay: float,
-                     l2: float) -> None:
-        """``step``'s loop as whole-array operations: each element goes through the
-        same float operations in the same order (numpy's +, -, *, / and sqrt round
-        exactly as Python's), so the numbers are the loop's, bit for bit."""
+    def _arrays(self, np) -> dict:
+        return {"exp_avg": np.array(self.exp_avg, dtype=np.float64),
+                "exp_avg_sq": np.array(self.exp_avg_sq, dtype=np.float64)}
+
+    def _load_arrays(self, arrays: dict) -> None:
+        self.exp_avg[:] = arrays["exp_avg"].tolist()
+        self.exp_avg_sq[:] = arrays["exp_avg_sq"].tolist()
+
+    def _step_arrays(self, np, data, grad, arrays: dict):
+        """``step`` on arrays: the new parameters (``arrays`` holds the moments)."""
+        step_size, correction2_sqrt, decay, l2 = self._coefficients()
         beta1, beta2 = self.betas
-        params = self.params
-        with np.errstate(all="ignore"):
-            data = np.array([p.data for p in params], dtype=np.float64)
-            g = np.array([p.grad for p in params], dtype=np.float64)
-            if l2:
-                g = g + l2 * data
-            m = beta1 * np.array(self.exp_avg, dtype=np.float64) + (1.0 - beta1) * g
-            v = beta2 * np.array(self.exp_avg_sq, dtype=np.float64) + (1.0 - beta2) * g * g
-            denom = np.sqrt(v) / correction2_sqrt + self.eps
-            new = data * decay - step_size * (m / denom)
-        self.exp_avg[:] = m.tolist()
-        self.exp_avg_sq[:] = v.tolist()
-        for p, x in zip(params, new.tolist(), strict=True):
-            p.data = x
+        g = grad + l2 * data if l2 else grad
+        m = beta1 * arrays["exp_avg"] + (1.0 - beta1) * g
+        v = beta2 * arrays["exp_avg_sq"] + (1.0 - beta2) * g * g
+        arrays["exp_avg"], arrays["exp_avg_sq"] = m, v
+        denom = np.sqrt(v) / correction2_sqrt + self.eps
+        return data * decay - step_size * (m / denom)
 
 
 # Below this many parameters Adam's plain loop is as fast as building the arrays.

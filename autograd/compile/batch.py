@@ -301,7 +301,7 @@ def _vector_of(trace: Any, vector: Any) -> Any:
     return vt
 
 
-def _columns(np: Any, trace: Any, pos: Any, kb: _Key) -> tuple[list, dict]:
+def _columns(np: Any, trace: Any, pos: Any, kb: _Key) -> tuple[Any, Any]:
     p = trace.program
     vt = getattr(trace, "_vector", None)
     if vt is not None and vt.flat:  # parameters only: one array of their numbers
@@ -309,8 +309,7 @@ def _columns(np: Any, trace: Any, pos: Any, kb: _Key) -> tuple[list, dict]:
             vt.operands = [p.inputs[k].value for k in vt.grad_inputs]
             vt.input_values = [inp.value for inp in p.inputs]
         ins = np.array([v.data for v in vt.input_values], dtype=np.float64)
-        sub = kb.matrix[pos]
-        return ins, {where: np.ascontiguousarray(sub[:, where]) for where in set(p.numbers)}
+        return ins, np.ascontiguousarray(kb.matrix[pos].T)
     ins: list[Any] = []
     for inp in p.inputs:
         if inp.arg is None:
@@ -318,9 +317,7 @@ def _columns(np: Any, trace: Any, pos: Any, kb: _Key) -> tuple[list, dict]:
         else:
             k = inp.arg
             ins.append(np.array([kb.vals[j][k].data for j in pos.tolist()], dtype=np.float64))
-    sub = kb.matrix[pos]
-    nums = {where: np.ascontiguousarray(sub[:, where]) for where in set(p.numbers)}
-    return ins, nums
+    return ins, np.ascontiguousarray(kb.matrix[pos].T)  # row ``where``: that number
 
 
 def _run_group(np: Any, trace: Any, vt: Any, pending: Any, kb: _Key, grads: bool,

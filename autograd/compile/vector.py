@@ -70,7 +70,8 @@ class VectorTrace:
                  aux: list[Any] | None = None, flat: bool = False) -> None:
         self.program = program
         self.code = code
-        self.forward = forward  # (ins, nums, B, grads) -> (ok, bad, result, tape)
+        self.forward = forward  # (ins, nums, B, grads) -> (ok, bad, result, tape); nums:
+        # a 2-d array, row ``where`` the flat number ``where`` of every example
         self.backward = backward  # (g, tape) -> gradient per grad input
         self.grad_inputs = grad_inputs  # input indices that receive a gradient
         self.batched_result = batched_result
@@ -84,8 +85,26 @@ class VectorTrace:
         self.operands: list[Any] | None = None  # the grad inputs' Values, once (map)
 
 
-def build(p: Program) -> VectorTrace:
-    """Generate and compile the array code of ``p`` (raises Unsupported)."""
+class _Read:
+    """A Program with its kinds, equations and inputs read once into lists: build
+    looks them up thousands of times, and the Program makes each on every lookup."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.kinds = list(program.kinds)
+        self.eqns = list(program.eqns)
+        self.inputs = list(program.inputs)
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self.program, attr)
+
+
+_INPUT_LINE = re.compile(r"(in\d+) = ins\[")
+
+
+def build(program: Program) -> VectorTrace:
+    """Generate and compile the array code of ``program`` (raises Unsupported)."""
+    p: Any = _Read(program)
     kinds, eqns = p.kinds, p.eqns
     flat = bool(p.inputs) and all(inp.arg is None for inp in p.inputs)
     consts: dict[str, Any] = {}  # index arrays the flat code reads, bound by name
@@ -96,10 +115,10 @@ def build(p: Program) -> VectorTrace:
         if kind == CONST:
             name.append(ops.number_literal(where))
         elif kind == INPUT:
-            name.append(names.make("", f"in{where}"))
+            name.append(_fresh(names, f"in{where}"))
             batched[var] = p.inputs[where].arg is not None
         elif kind == NUMBER:
-            name.append(names.make("", f"n{where}"))
+            name.append(_fresh(names, f"n{where}"))
             batched[var] = 1
         else:
             name.append(names.make(""))
@@ -109,6 +128,9 @@ def build(p: Program) -> VectorTrace:
     layers = _layers(p, batched, set(order))
     first_of = {members[0]: k for k, members in enumerate(layers)}
     in_layer = {i: k for k, members in enumerate(layers) for i in members}
+    fused = _fused_unaries(p, layers, set(order))
+    fused_eqns = {u for us in fused.values() for u in us}
+    stacked: dict[tuple[str, ...], str] = {}  # rows already one matrix: its name
 
     # --- forward ---------------------------------------------------------------
     fwd = ["ok = ones(B, bool_)", "bad = zeros(B, bool_)"]
@@ -125,8 +147,16 @@ def build(p: Program) -> VectorTrace:
             gi += 1
         if i in in_layer:
             if i in first_of:
-                fwd += _layer_forward(p, layers[first_of[i]], first_of[i], name,
-                                      consts if flat else None)
+                k = first_of[i]
+                fwd += _layer_forward(p, layers[k], k, name, consts if flat else None,
+                                      stacked)
+                if k in fused:  # the activation of every row at once
+                    us = fused[k]
+                    fwd.append(f"U_{k} = {_forward(eqns[us[0]].op, [f'O_{k}'], f'U_{k}')[1]}")
+                    fwd += [f"{name[eqns[u].out]} = U_{k}[{r}]" for r, u in enumerate(us)]
+                    stacked[tuple(name[eqns[u].out] for u in us)] = f"U_{k}"
+            continue
+        if i in fused_eqns:
             continue
         if flat and _param_dot(p, e, batched):
             fwd.append(f"{name[e.out]} = {_param_dot_forward(p, e, i, consts)}")
@@ -185,13 +215,22 @@ def build(p: Program) -> VectorTrace:
             if i in at_last:
                 k = at_last[i]
                 members = layers[k]
-                gs = [gradient_of(eqns[j].out) for j in members]
                 used.update(f"{m}_{k}" for m in ("X", "W"))
+                if k in fused:  # the activations' derivative over the whole matrix
+                    us = fused[k]
+                    ds = [gradient_of(eqns[u].out) for u in us]
+                    bwd.append(f"DU_{k} = zeros(({len(us)}, B))")
+                    bwd += [f"DU_{k}[{r}] = {d}" for r, d in enumerate(ds)]
+                    _, (dexpr,) = _grads(eqns[us[0]].op, [f"O_{k}"], f"DU_{k}", f"U_{k}")
+                    bwd.append(f"G_{k} = {dexpr}")
+                    used.update((f"O_{k}", f"U_{k}"))
+                else:
+                    gs = [gradient_of(eqns[j].out) for j in members]
+                    bwd.append(f"G_{k} = zeros(({len(members)}, B))")
+                    bwd += [f"G_{k}[{r}] = {d}" for r, d in enumerate(gs)]
                 for j in members:
                     used.update(name[o] for o in eqns[j].operands if kinds[o][0] != CONST
                                 and not (flat and f"IW_{k}" in consts and kinds[o][0] == INPUT))
-                bwd.append(f"G_{k} = zeros(({len(members)}, B))")
-                bwd += [f"G_{k}[{r}] = {d}" for r, d in enumerate(gs)]
                 bwd += [f"DW_{k} = G_{k} @ X_{k}.T", f"DX_{k} = W_{k}.T @ G_{k}",
                         f"DB_{k} = total(G_{k}, 1)"]
                 first = eqns[members[0]]
@@ -214,6 +253,8 @@ def build(p: Program) -> VectorTrace:
                 for c in range(n):
                     contribute(first.operands[n + c], f"DX_{k}[{c}]", True)
             continue
+        if i in fused_eqns:
+            continue  # with its layer's backward
         out = e.out
         g = gradient_of(out)
         if flat and f"I1_{i}" in consts:
@@ -246,8 +287,8 @@ def build(p: Program) -> VectorTrace:
         bwd = head + bwd + ["return A[GI]"]
         # the forward reads one by one only the parameters some line reads so
         words = set(re.findall(r"\w+", "\n".join(
-            line for line in fwd + bwd if not re.match(r"in\d+ = ins\[", line))))
-        fwd = [line for line in fwd if not (m := re.match(r"(in\d+) = ins\[", line))
+            line for line in fwd + bwd if not _INPUT_LINE.match(line))))
+        fwd = [line for line in fwd if not (m := _INPUT_LINE.match(line))
                or m.group(1) in words]
     else:
         bwd = head + bwd + [f"return ({', '.join(results)}{',' if len(results) == 1 else ''})"]
@@ -257,8 +298,16 @@ def build(p: Program) -> VectorTrace:
     namespace.update(consts)
     exec(builtins.compile(code, "<autograd.compile map>", "exec"), namespace)  # noqa: S102
     aux = [float(kinds[v][1]) if kinds[v][0] == CONST else name[v] for v in p.outputs[1:]]
-    return VectorTrace(p, code, namespace["forward"], namespace["backward"], grad_inputs,
+    return VectorTrace(program, code, namespace["forward"], namespace["backward"], grad_inputs,
                        bool(batched[p.result]), aux, flat)
+
+
+def _fresh(names: Names, base: str) -> str:
+    """``names.make("", base)`` without its label checks (there is no label)."""
+    if base in names.used:
+        return names.make("", base)
+    names.used.add(base)
+    return base
 
 
 def _layers(p: Program, batched: bytearray, reached: set[int]) -> list[list[int]]:
@@ -280,12 +329,55 @@ def _layers(p: Program, batched: bytearray, reached: set[int]) -> list[list[int]
     return [members for members in by_x.values()]
 
 
+def _fused_unaries(p: Any, layers: list[list[int]], reached: set[int]) -> dict[int, list[int]]:
+    """Layers whose every output is read only by one unary op, the same for all rows,
+    whose array rule neither raises nor needs setup (an activation such as relu):
+    layer index -> those equations, in row order. Each such op then runs once over the
+    layer's output matrix, forward and backward, not once per row."""
+    readers: dict[int, list[int]] = {}
+    for i, e in enumerate(p.eqns):
+        for o in e.operands:
+            readers.setdefault(o, []).append(i)
+    out: dict[int, list[int]] = {}
+    for k, members in enumerate(layers):
+        us = []
+        for j in members:
+            o = p.eqns[j].out
+            rs = readers.get(o, [])
+            if o == p.result or len(rs) != 1 or p.eqns[rs[0]].operands != (o,):
+                break
+            us.append(rs[0])
+        else:
+            ops_ = {p.eqns[u].op for u in us}
+            op = p.eqns[us[0]].op
+            if (len(ops_) != 1 or op is DETACH or getattr(op, "arity", 0) != 1
+                    or len(set(us)) != len(us) or not all(u in reached for u in us)
+                    or any(p.eqns[u].no_grad or p.eqns[u].out == p.result for u in us)):
+                continue
+            try:
+                setup, _, raises, grad_raises = _forward(op, ["X"], "Y")
+                gsetup, gexprs = _grads(op, ["X"], "G", "Y")
+            except Unsupported:
+                continue
+            if setup or raises or grad_raises or gsetup or len(gexprs) != 1:
+                continue
+            out[k] = us
+    return out
+
+
 def _layer_forward(p: Program, members: list[int], k: int, name: list[str],
-                   consts: dict[str, Any] | None = None) -> list[str]:
+                   consts: dict[str, Any] | None = None,
+                   stacked: dict[tuple[str, ...], str] | None = None) -> list[str]:
     eqns = p.eqns
     first = eqns[members[0]]
     n = len(first.operands) // 2
     xs = [name[o] for o in first.operands[n : 2 * n]]
+    rows = (stacked or {}).get(tuple(xs))
+    if rows is None and all(p.kinds[o][0] == NUMBER for o in first.operands[n : 2 * n]):
+        at = [p.kinds[o][1] for o in first.operands[n : 2 * n]]
+        if at == list(range(at[0], at[0] + n)):
+            rows = f"nums[{at[0]}:{at[0] + n}]"  # the numbers' own rows: no copy
+    stack = f"X_{k} = {rows}" if rows else f"X_{k} = stack(({', '.join(xs)},))"
     if consts is not None and all(
         p.kinds[o][0] == INPUT for j in members for o in eqns[j].operands[:n]
     ) and (len(first.operands) % 2 == 0 or all(
@@ -293,15 +385,15 @@ def _layer_forward(p: Program, members: list[int], k: int, name: list[str],
     )):  # flat: the weights gathered from the parameter array by one index matrix
         consts[f"IW_{k}"] = np.array(
             [[p.kinds[o][1] for o in eqns[j].operands[:n]] for j in members], dtype=np.intp)
-        lines = [f"X_{k} = stack(({', '.join(xs)},))", f"W_{k} = ins[IW_{k}]",
+        lines = [stack, f"W_{k} = ins[IW_{k}]",
                  f"O_{k} = W_{k} @ X_{k}"]
         if len(first.operands) % 2:
             consts[f"IB_{k}"] = np.array(
                 [p.kinds[eqns[j].operands[-1]][1] for j in members], dtype=np.intp)
             lines.append(f"O_{k} = O_{k} + ins[IB_{k}][:, None]")
         return lines + [f"{name[eqns[j].out]} = O_{k}[{r}]" for r, j in enumerate(members)]
-    rows = ["(" + ", ".join(name[o] for o in eqns[j].operands[:n]) + ",)" for j in members]
-    lines = [f"X_{k} = stack(({', '.join(xs)},))", f"W_{k} = array(({', '.join(rows)},))",
+    ws = ["(" + ", ".join(name[o] for o in eqns[j].operands[:n]) + ",)" for j in members]
+    lines = [stack, f"W_{k} = array(({', '.join(ws)},))",
              f"O_{k} = W_{k} @ X_{k}"]
     if len(first.operands) % 2:
         bias = ", ".join(name[eqns[j].operands[-1]] for j in members)

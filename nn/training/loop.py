@@ -17,7 +17,7 @@ from typing import Any
 from autograd import Value, no_grad
 
 from .._plain import plain
-from ..data import batches, check_xy, make_rng, num_batches, train_val_split
+from ..data import check_xy, index_batches, make_rng, num_batches, train_val_split
 from ..module import Module
 from ..tasks import Task, get_task, output_width
 from .best import BestEpoch
@@ -106,7 +106,9 @@ def fit(
                     through ``autograd.compile``: with numpy installed (the
                     ``fast`` extra) each mini-batch runs once through the array
                     code ``step.map`` runs, whose History agrees with eager's to
-                    1e-12 relative (not bit for bit: sums run in another order);
+                    1e-12 relative (not bit for bit: sums run in another order),
+                    the parameters kept in arrays between batches (written back
+                    into the Values and the optimiser before anything else looks);
                     a first batch of fewer than 8 examples, the ``bce`` loss, and
                     any batch that code cannot run go through the scalar loops.
                     Without numpy, True is "scalar". "scalar": generated float
@@ -128,6 +130,7 @@ def fit(
     eps = None if perturb is None else check_nonneg("perturb", perturb) or None
     restore_best = check_flag("restore_best", restore_best, allow_none=True)
     progress = check_flag("progress", progress)
+    shuffle = check_flag("shuffle", shuffle)  # checked here: fit cuts its own batches
     if val_data is not None and val_split is not None:
         raise ValueError("fit: give val_data or val_split, not both")
     rng = make_rng("fit", seed)
@@ -168,6 +171,9 @@ def fit(
     noise_rng = make_rng("fit", rng.getrandbits(64)) if eps else None
     own = {id(q) for q in params}  # built once: a comprehension re-made it per parameter
     extra = [p for p in getattr(opt, "params", []) if id(p) not in own]
+    if mapped is not None:
+        mapped.use(opt, params, extra, X_train, y_train)
+    flat = None if mapped is None else mapped.flat  # parameters as arrays between batches
 
     history = History(
         task=task.to_dict(),
@@ -192,29 +198,41 @@ def fit(
             _set_mode(modules, True)
             total = grad_norms = 0.0
             seen = hits = steps = 0
-            for xb, yb in batches(X_train, y_train, batch_size, shuffle=shuffle, seed=rng):
-                got = None if mapped is None else mapped.train_batch(xb, yb, params, extra)
-                outputs = None
-                if got is None:
-                    value, outputs = _train_batch(step, model, task, regs, params, extra,
-                                                  xb, yb, epoch)
-                else:
-                    value, batch_hits = got  # map: no output was NaN, hits counted
-                norm = grad_norm(params)
-                if not math.isfinite(norm):
-                    raise diverged("the gradient norm", norm, epoch)
-                grad_norms += norm
-                opt.step()
-                check_weights(model, params, epoch)
-                steps += 1
-                history.updates += 1
-                total += value * len(xb)
-                seen += len(xb)
-                if task.classification and outputs is None:
-                    hits += batch_hits
-                elif task.classification:
-                    predict = task.predict_one
-                    hits += sum(1 for o, t in zip(outputs, yb, strict=True) if predict(o) == t)
+            chunks = index_batches(len(X_train), batch_size, rng if shuffle else None)
+            try:
+                for idx in chunks:
+                    xb, yb = [X_train[i] for i in idx], [y_train[i] for i in idx]
+                    got = None if mapped is None else mapped.train_batch(xb, yb, params,
+                                                                         extra, idx)
+                    outputs = None
+                    if got is None:
+                        value, outputs = _train_batch(step, model, task, regs, params, extra,
+                                                      xb, yb, epoch)
+                    else:
+                        value, batch_hits = got  # map: no output was NaN, hits counted
+                    in_arrays = flat is not None and flat.live  # map left the numbers there
+                    norm = flat.grad_norm() if in_arrays else grad_norm(params)
+                    if not math.isfinite(norm):
+                        raise diverged("the gradient norm", norm, epoch)
+                    grad_norms += norm
+                    if in_arrays:
+                        flat.step(epoch)
+                    else:
+                        opt.step()
+                        check_weights(model, params, epoch)
+                    steps += 1
+                    history.updates += 1
+                    total += value * len(xb)
+                    seen += len(xb)
+                    if task.classification and outputs is None:
+                        hits += batch_hits
+                    elif task.classification:
+                        predict = task.predict_one
+                        hits += sum(1 for o, t in zip(outputs, yb, strict=True)
+                                    if predict(o) == t)
+            finally:
+                if flat is not None:  # the Values current before anything else looks
+                    flat.sync()
             train_loss = total / seen
             mean_norm = grad_norms / steps
             # Finite per batch, these sums can still overflow: the History stays strict JSON.

@@ -11,7 +11,10 @@ run for accuracy. ``step.map`` itself would also trace through ``compile``'s
 per-call path, which writes and compiles scalar code this path never runs, and
 dispatch each batch by argument structure; fit knows its batches' structure, so
 it calls the array code directly, under map's rules: a batch where a guard of
-the trace fails, or an op would raise, runs another way.
+the trace fails, or an op would raise, runs another way. fit gives its batches
+by position, so each is cut from one matrix of the training set made once, and
+with nn's own optimisers the parameters stay in arrays between batches
+(``flat``; fit writes them back before anything else looks).
 
 The per-example losses are written so that the label never picks a branch
 (a trace specialises on a label that did, and would serve one class): the
@@ -42,6 +45,7 @@ from autograd.mode import current_recorder, is_anomaly_enabled
 
 from ..module import Module
 from ..tasks import _THRESHOLD, Task
+from .flat import FlatParams
 
 __all__ = ["MIN_BATCH", "MapStep", "numpy_available"]
 
@@ -126,6 +130,24 @@ class MapStep:
         self._values: list[Value] = []  # the program's inputs: the model's parameters
         self._width = 0  # numbers per example: the row, then the target
         self._others: list[Value] | None = None
+        self.flat: FlatParams | None = None  # the parameters as arrays between batches
+        self._at: Any = None  # flat: where each program input sits in the parameter order
+        self._grad_at: Any = None  # flat: where each gradient the code returns goes
+        self._data: tuple | None = None  # the training set, cut into batches by position
+        self._all: Any = None  # its columns (one per example), built once; False: none
+        self._val: tuple = (None, None)  # the validation set and its columns
+
+    def use(self, opt: Any, params: list[Value], extra: list[Value], X: Sequence,
+            labels: Sequence) -> None:
+        """This fit's optimiser and training set: batches given by position
+        (``train_batch(..., idx)``) are cut from one matrix of the set, and with nn's
+        own optimisers (and no regulariser) the parameters stay in arrays between
+        batches (``flat``; fit syncs them)."""
+        import numpy as np
+
+        self._data = (X, labels)
+        if FlatParams.takes(opt, params, extra, self.regs):
+            self.flat = FlatParams(np, opt, self.model)
 
     @staticmethod
     def takes(task: Task) -> bool:
@@ -172,18 +194,35 @@ class MapStep:
         """The batch's numbers, one column per example (rows then targets), or None."""
         import numpy as np
 
-        targets = _targets(self.task, labels)
+        n = len(X)
         try:
-            rows = [[*x, *t] if isinstance(t, list) else [*x, t]
-                    for x, t in zip(X, targets, strict=True)]
-            if set(map(len, rows)) != {self._width}:
-                return None  # eager raises the model's own error
-            m = np.array(rows, dtype=np.float64)
+            rows = np.array(X, dtype=np.float64)
+            targets = np.array(_targets(self.task, labels), dtype=np.float64).reshape(n, -1)
         except (TypeError, ValueError, OverflowError):
+            return None  # rows of different lengths, or not numbers: eager raises its error
+        if rows.ndim != 2 or rows.shape[1] + targets.shape[1] != self._width:
             return None
-        return np.ascontiguousarray(m.T)
+        m = np.empty((self._width, n))
+        m[: rows.shape[1]] = rows.T
+        m[rows.shape[1] :] = targets.T
+        return m
 
-    def _run(self, X: Sequence, labels: Sequence, grads: bool) -> tuple | None:
+    def _columns(self, X: Sequence, labels: Sequence, idx: list[int] | None) -> Any:
+        """The batch's matrix: cut from the training set's when the batch comes by
+        position, else made from its rows."""
+        if idx is not None and self._data is not None:
+            if self._all is None:
+                self._all = self._matrix(*self._data)
+                if self._all is None:
+                    self._all = False  # a row eager must refuse: batch by batch then
+            if self._all is not False:
+                return self._all[:, idx]
+        if self._val[0] is X:
+            return self._val[1]
+        return self._matrix(X, labels)
+
+    def _run(self, X: Sequence, labels: Sequence, grads: bool, idx: list[int] | None = None,
+             ins: Any = None) -> tuple | None:
         """(the batch's mean loss, the outputs' matrix, the tape), or None: run the
         batch another way (a guard failed, an op would raise, a NaN)."""
         import numpy as np
@@ -196,14 +235,14 @@ class MapStep:
                 return None
         if self._code is None:
             return None
-        cols = self._matrix(X, labels)
+        cols = self._columns(X, labels, idx)
         if cols is None:
             return None
         code, n = self._code, len(X)
-        ins = np.array([v.data for v in self._values], dtype=np.float64)
-        nums = {w: cols[w] for w in code.program.numbers}
+        if ins is None:
+            ins = np.array([v.data for v in self._values], dtype=np.float64)
         with np.errstate(all="ignore"):
-            ok, bad, out, tape = code.forward(ins, nums, n, grads)
+            ok, bad, out, tape = code.forward(ins, cols, n, grads)
         if not np.all(ok) or np.any(bad):
             self.fallbacks += 1
             return None  # another path, or an op that raises: the scalar loops say what
@@ -242,15 +281,23 @@ class MapStep:
         return sum(1 for p, t in zip(predicted, labels, strict=True) if p == t)
 
     def train_batch(self, X: Sequence, labels: Sequence, params: list[Value],
-                    extra: list[Value]) -> tuple[float, int | None] | None:
+                    extra: list[Value], idx: list[int] | None = None
+                    ) -> tuple[float, int | None] | None:
         """(the batch's loss with regularisers, how many examples it classifies
-        right), every ``.grad`` set; or None with nothing changed: the batch must run
-        another way."""
+        right), every ``.grad`` set (in ``flat`` when that is live afterwards); or
+        None with nothing changed: the batch must run another way (``flat`` synced
+        first). ``idx``: the batch's positions in the set given to ``use``."""
         import numpy as np
 
         if len(X) < MIN_BATCH and not self._ready:
             return None  # small batches: the scalar loops (a short last batch is not)
-        got = self._run(X, labels, True)
+        flat = self.flat
+        if flat is not None and self._code is not None:
+            if self._grad_at is None:
+                self._flat_positions(flat)
+            if self.flat is not None:
+                return self._flat_batch(flat, X, labels, idx)
+        got = self._run(X, labels, True, idx)
         if got is None:
             return None
         loss, outs, tape = got
@@ -274,11 +321,42 @@ class MapStep:
             total.backward()
         return value, self._hits(outs, labels)
 
+    def _flat_positions(self, flat: FlatParams) -> None:
+        at = flat.positions(self._values)
+        if at is None:  # the code reads a number the optimiser does not own
+            self.flat = None
+            return
+        self._at = None if at.tolist() == list(range(len(at))) else at
+        self._grad_at = at[self._code.grad_inputs]
+
+    def _flat_batch(self, flat: FlatParams, X: Sequence, labels: Sequence,
+                    idx: list[int] | None) -> tuple[float, int | None] | None:
+        """train_batch with the parameters in ``flat``: the gradient goes there."""
+        import numpy as np
+
+        if not flat.live:
+            flat.load()
+        ins = flat.theta if self._at is None else flat.theta[self._at]
+        got = self._run(X, labels, True, idx, ins)
+        if got is None:
+            flat.sync()
+            return None
+        loss, outs, tape = got
+        n = len(X)
+        with np.errstate(all="ignore"):
+            grads = self._code.backward(np.full(n, 1.0 / n), tape)
+        g = np.zeros(len(flat.params))
+        g[self._grad_at] = grads + 0.0  # what zeroing and then adding gives
+        flat.grad = g
+        return loss, self._hits(outs, labels)
+
     def validation(self, X: Sequence, labels: Sequence) -> tuple[float, float | None] | None:
         """(the validation set's mean loss, its accuracy or None), or None: score it
         eagerly (as it is when training never built the array code)."""
         if not self._ready:
             return None
+        if self._val[0] is not X and self._code is not None:
+            self._val = (X, self._matrix(X, labels))  # the same set every epoch
         with no_grad():
             got = self._run(X, labels, False)
         if got is None:

@@ -437,3 +437,35 @@ def test_grad_through_map_gives_the_parameters_gradients():
     assert gb.data == pytest.approx(eb.data, rel=1e-12)
     with pytest.raises(TypeError, match="create_graph"):
         autograd.grad(autograd.compile(f).map(batch, reduce="mean"), [w], create_graph=True)
+
+
+def test_a_layers_activation_runs_once_over_its_matrix_when_only_it_reads_the_rows():
+    import importlib
+
+    import nn
+
+    vector = importlib.import_module("autograd.compile.vector")
+    random.seed(5)
+    model = nn.MLP(3, [6, 6, 1])
+    params = model.parameters()
+    layer = model.layers[0]
+
+    def example(x, y):
+        return (model(x) - y) ** 2
+
+    def shared(x, y):  # a layer output the loss reads itself, beside the model
+        h = layer(x)
+        return (model(x) - y) ** 2 + h[0] * 0.5
+
+    batch = [([random.uniform(-2, 2) for _ in range(3)], random.uniform(-1, 1))
+             for _ in range(16)]
+    for fn in (example, shared):
+        for reduce in ("mean", None):
+            check_same(fn, params, batch, reduce)
+    step = autograd.compile(example)
+    step.map(batch)
+    code = vector.build(step._latest.program).code
+    assert "U_0 = where(O_0 <= 0, 0.0, O_0)" in code and "X_1 = U_0" in code
+    assert "G_0 = where(O_0 > 0, DU_0, 0.0)" in code
+    assert code.count("where(") == 4  # two layers, forward and backward; nothing per row
+    assert "X_0 = nums[0:3]" in code  # the examples' numbers are the first layer's rows

@@ -247,6 +247,7 @@ def test_compiled_demo_step_agrees_and_only_replays(key):
     case = compiled_case(group)
     compiled = case.step.compiled
     assert compiled.traces == 1  # traced once, before anything is checked or timed
+    assert compiled._latest.backend.generated  # timed calls replay generated code, not a walk
     outcome = bench.check_group(group)
     assert not outcome.errors, outcome.errors
     bench.time_group(outcome, bench.Budget(0.0, 1, 1), 3, gc_on=True)

@@ -118,9 +118,9 @@ def test_a_batch_map_cannot_run_goes_to_the_scalar_loops(maps, monkeypatch):
     real = mapped.MapStep._run
     calls = [0]
 
-    def sometimes(self, X, labels, grads):
+    def sometimes(self, X, labels, grads, *rest):
         calls[0] += 1
-        return real(self, X, labels, grads) if calls[0] % 2 else None
+        return real(self, X, labels, grads, *rest) if calls[0] % 2 else None
 
     monkeypatch.setattr(mapped.MapStep, "_run", sometimes)
     factory, (X, y), options = CASES["moons, logits, validation, early stopping"]
