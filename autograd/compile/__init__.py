@@ -310,6 +310,7 @@ class Compiled:
         self.traces = 0
         self._paths: dict[tuple, list[Trace]] = {}
         self._eager: dict[tuple, str] = {}  # structures run eagerly, and why
+        self._odd_arguments: set[str] = set()  # why arguments could not be traced (warned)
         self._latest: Trace | None = None
         self._lock = threading.RLock()
         try:
@@ -366,7 +367,17 @@ class Compiled:
         return run(self, batch, reduce)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        key, raw, vals = flatten(args, kwargs)
+        try:
+            key, raw, vals = flatten(args, kwargs)
+        except TypeError as err:  # an argument no trace can stand in for: eager decides
+            why = str(err).removeprefix("autograd.compile: ")
+            if why not in self._odd_arguments:
+                self._odd_arguments.add(why)
+                warnings.warn(
+                    f"autograd.compile: cannot compile {self.__name__} for these arguments "
+                    f"({why}); it runs eagerly for them", RuntimeWarning, stacklevel=2,
+                )
+            return self._run_eager(args, kwargs)
         if current_recorder() is not None or is_anomaly_enabled():
             return self._run_eager(args, kwargs)  # inside another trace, or under anomaly
         try:

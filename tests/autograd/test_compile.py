@@ -461,10 +461,22 @@ def test_fn_returning_a_non_value_is_a_type_error_naming_compile(result) -> None
     "bad", ["text", {"a": "b"}, {1.0}, None, object(), [1.0, "x"], ([1.0], [None])],
     ids=["str", "dict-of-str", "set", "None", "object", "list-with-str", "nested-None"],
 )
-def test_bad_arguments_are_type_errors_naming_compile(bad) -> None:
-    step = compile(lambda x: Value(1.0))
-    with pytest.raises(TypeError, match=r"autograd\.compile: arguments must be numbers"):
-        step(bad)
+def test_arguments_no_trace_can_take_run_eagerly_with_one_warning(bad) -> None:
+    """compile never raises where eager does not: fn gets them, eagerly."""
+    seen = []
+
+    def f(x, opt=None):
+        seen.append(x)
+        return Value(1.0) * 2.0
+
+    step = compile(f)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = [step(bad).data for _ in range(2)]
+    assert got == [2.0, 2.0] and seen == [bad, bad] and step.traces == 0
+    assert len(caught) == 1 and "runs eagerly" in str(caught[0].message)
+    assert "arguments must be numbers" in str(caught[0].message) or "dict" in str(
+        caught[0].message)
 
 
 def test_an_int_too_large_for_a_float_is_eagers_error() -> None:
