@@ -10,8 +10,9 @@ from .compile import Compiled, compile
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .hessian import hessian
 from .mode import AnomalyError, detect_anomaly, is_grad_enabled, no_grad
-from .value import Constant, Value, dot, dots, logsumexp, maximum
-from .value import sum_values as sum
+from .nary import dot, dots, logsumexp, maximum
+from .nary import sum_values as sum
+from .value import Constant, Value
 
 
 def __getattr__(name: str):

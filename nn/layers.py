@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence, Set
 from typing import Any
 
 from autograd import Value, dot, dots, maximum
-from autograd.value import apply_each
+from autograd.nary import apply_each
 
 from ._text import plural
 from .activations import Activation, activation_config, make_activation

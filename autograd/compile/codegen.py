@@ -33,6 +33,7 @@ from typing import Any
 from .. import ops
 from .naming import Names
 from .passes import backward_order, interior, uses
+from .passes import pinned as passes_pinned
 from .program import CONST, DETACH, INPUT, NUMBER, Program
 
 CHUNK = 200_000  # lines per generated function: pieces beyond that
@@ -299,13 +300,7 @@ def generate(p: Program, aux: bool = False, chunk: int = CHUNK, direct: bool = F
 
     # --- forward ---------------------------------------------------------------
     count = uses(p)
-    pinned = bytearray(len(kinds))
-    for v in p.outputs:
-        pinned[v] = 1
-    for gd in p.guards:
-        pinned[gd.var] = 1
-        if gd.other_is_var:
-            pinned[gd.other] = 1
+    pinned = passes_pinned(p)
     fwd: list[str] = []
     defined: list[int] = []  # vars given a line, in order
     for var, (kind, where) in enumerate(kinds):

@@ -34,16 +34,10 @@ def can_raise(op: object) -> bool:
 def prune(p: Program) -> Program:
     """``p`` without the equations that neither an output nor a guard needs and
     whose op cannot raise. Variables keep their numbers."""
-    needed = bytearray(len(p.kinds))
-    for v in p.outputs:
-        needed[v] = 1
-    for g in p.guards:
-        needed[g.var] = 1
-        if g.other_is_var:
-            needed[g.other] = 1
+    needed = pinned(p)
     ops_, outs, args, start = p._op, p._out, p._args, p._start
     for op, out in zip(ops_, outs, strict=True):
-        if id(op) not in _CANNOT_RAISE and can_raise(op):
+        if can_raise(op):
             needed[out] = 1
     keep = []
     for i in range(len(ops_) - 1, -1, -1):
@@ -65,6 +59,19 @@ def prune(p: Program) -> Program:
     kept_before.append(n)
     q.guards = [replace(g, at=kept_before[g.at]) for g in p.guards]
     return q
+
+
+def pinned(p: Program) -> bytearray:
+    """1 for each variable an output or a guard reads (a pass must keep it, and
+    generated code must give it a name), 0 for the others."""
+    marks = bytearray(len(p.kinds))
+    for v in p.outputs:
+        marks[v] = 1
+    for g in p.guards:
+        marks[g.var] = 1
+        if g.other_is_var:
+            marks[g.other] = 1
+    return marks
 
 
 def interior(p: Program, var: int) -> bool:
